@@ -1,0 +1,26 @@
+//! ftlab: concurrency patterns for free-threaded Python, as a PyO3 extension.
+//!
+//! This file holds only the `#[pymodule]` and what it exports. The synchronization
+//! protocols live in [`core`] (pure Rust, checked by loom and proptest through the shim in
+//! [`sync`]); the Python-facing classes live in `py` (thin bindings, one file per concept).
+//! The module declares `gil_used = false`: importing it on 3.13t must not re-enable the GIL,
+//! and the test suite fails if it does.
+
+pub mod core;
+pub mod sync;
+
+#[cfg(feature = "python")]
+mod py;
+
+#[cfg(feature = "python")]
+use pyo3::prelude::*;
+
+/// ftlab's extension module.
+#[cfg(feature = "python")]
+#[pymodule(gil_used = false)]
+fn ftlab(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<py::counter::MutexGuardedCounter>()?;
+    m.add_class::<py::counter::AtomicCounter>()?;
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! The Python bindings: thin `#[pyclass]` wrappers over `crate::core`, one file per concept.
+//!
+//! Rules every binding here keeps:
+//! * Shared classes are `#[pyclass(frozen)]`: Python can hold and share them between threads
+//!   and PyO3 never needs a runtime borrow flag; all mutation goes through the core's locks or
+//!   atomics (the one exception is the documented anti-pattern in `anti_pattern.rs`).
+//! * Anything that can block (waiting on a lock held across a long section, a queue, a rayon
+//!   job) detaches from the interpreter first (`py.detach`), so it never stalls a GIL build or a
+//!   stop-the-world pause on 3.13t.
+//! * Rust panics become Python exceptions (PyO3's `PanicException`) — never an abort.
+
+pub mod counter;

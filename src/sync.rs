@@ -1,0 +1,231 @@
+//! The one synchronization shim of the crate.
+//!
+//! Everything in `src/core` takes its `Arc`, `Mutex`, `RwLock`, `Condvar`, atomics,
+//! `UnsafeCell` and `thread` from here and from nowhere else (house rule: no other file names
+//! `std::sync` or `parking_lot`). Normally the primitives are parking_lot's locks and std's
+//! atomics; when the crate is compiled with `--cfg ftlab_loom` they are loom's, so the loom
+//! models in `tests/loom_*.rs` run the *real* protocol code under loom's scheduler.
+//!
+//! Both backends expose the same, poison-free API (as tokio's `loom` shim does): `lock()`,
+//! `read()` and `write()` return guards directly, `Condvar::wait` takes and returns the guard.
+//! parking_lot has no loom model, so it is wrapped behind this std-shaped surface.
+//! `UnsafeCell` follows loom's closure API (`with` / `with_mut`) so that loom can track every
+//! access to the cell's contents.
+//!
+//! We use a crate-specific flag (`ftlab_loom`) rather than `cfg(loom)` so that dependencies
+//! which know `cfg(loom)` are not flipped into loom mode behind our back (crossbeam's lesson).
+
+#[cfg(not(ftlab_loom))]
+mod imp {
+    pub use std::sync::atomic::{
+        fence, AtomicBool, AtomicI64, AtomicIsize, AtomicU64, AtomicUsize, Ordering,
+    };
+    pub use std::sync::Arc;
+    pub use std::thread;
+
+    /// A mutual-exclusion lock (parking_lot; no poisoning).
+    #[derive(Debug, Default)]
+    pub struct Mutex<T: ?Sized>(parking_lot::Mutex<T>);
+    /// Guard returned by [`Mutex::lock`].
+    pub type MutexGuard<'a, T> = parking_lot::MutexGuard<'a, T>;
+
+    impl<T> Mutex<T> {
+        /// Creates a new unlocked mutex.
+        pub fn new(value: T) -> Self {
+            Mutex(parking_lot::Mutex::new(value))
+        }
+        /// Consumes the mutex, returning the value.
+        pub fn into_inner(self) -> T {
+            self.0.into_inner()
+        }
+    }
+    impl<T: ?Sized> Mutex<T> {
+        /// Blocks until the lock is acquired.
+        pub fn lock(&self) -> MutexGuard<'_, T> {
+            self.0.lock()
+        }
+        /// Acquires the lock if it is free right now.
+        pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+            self.0.try_lock()
+        }
+    }
+
+    /// A reader-writer lock (parking_lot; no poisoning, writer-fair).
+    #[derive(Debug, Default)]
+    pub struct RwLock<T: ?Sized>(parking_lot::RwLock<T>);
+    /// Shared guard returned by [`RwLock::read`].
+    pub type RwLockReadGuard<'a, T> = parking_lot::RwLockReadGuard<'a, T>;
+    /// Exclusive guard returned by [`RwLock::write`].
+    pub type RwLockWriteGuard<'a, T> = parking_lot::RwLockWriteGuard<'a, T>;
+
+    impl<T> RwLock<T> {
+        /// Creates a new unlocked reader-writer lock.
+        pub fn new(value: T) -> Self {
+            RwLock(parking_lot::RwLock::new(value))
+        }
+    }
+    impl<T: ?Sized> RwLock<T> {
+        /// Blocks until shared access is acquired.
+        pub fn read(&self) -> RwLockReadGuard<'_, T> {
+            self.0.read()
+        }
+        /// Blocks until exclusive access is acquired.
+        pub fn write(&self) -> RwLockWriteGuard<'_, T> {
+            self.0.write()
+        }
+    }
+
+    /// A condition variable paired with [`Mutex`].
+    #[derive(Debug, Default)]
+    pub struct Condvar(parking_lot::Condvar);
+
+    impl Condvar {
+        /// Creates a new condition variable.
+        pub fn new() -> Self {
+            Condvar(parking_lot::Condvar::new())
+        }
+        /// Atomically releases the guard's lock and waits for a notification.
+        pub fn wait<'a, T>(&self, mut guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+            self.0.wait(&mut guard);
+            guard
+        }
+        /// Like [`Condvar::wait`] with a deadline; the flag is `true` if it timed out.
+        pub fn wait_timeout<'a, T>(
+            &self,
+            mut guard: MutexGuard<'a, T>,
+            timeout: std::time::Duration,
+        ) -> (MutexGuard<'a, T>, bool) {
+            let timed_out = self.0.wait_for(&mut guard, timeout).timed_out();
+            (guard, timed_out)
+        }
+        /// Wakes one waiter.
+        pub fn notify_one(&self) {
+            self.0.notify_one();
+        }
+        /// Wakes every waiter.
+        pub fn notify_all(&self) {
+            self.0.notify_all();
+        }
+    }
+
+    /// `UnsafeCell` with loom's closure-based API, so loom can check every access.
+    #[derive(Debug, Default)]
+    pub struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        /// Wraps a value.
+        pub const fn new(value: T) -> Self {
+            UnsafeCell(std::cell::UnsafeCell::new(value))
+        }
+        /// Gives the closure a shared raw pointer to the contents.
+        pub fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+        /// Gives the closure a mutable raw pointer to the contents.
+        pub fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
+}
+
+#[cfg(ftlab_loom)]
+mod imp {
+    pub use loom::cell::UnsafeCell;
+    pub use loom::sync::atomic::{
+        fence, AtomicBool, AtomicI64, AtomicIsize, AtomicU64, AtomicUsize, Ordering,
+    };
+    pub use loom::sync::Arc;
+    pub use loom::thread;
+
+    /// loom's mutex behind the same poison-free API as the parking_lot backend.
+    #[derive(Debug)]
+    pub struct Mutex<T>(loom::sync::Mutex<T>);
+    /// Guard returned by [`Mutex::lock`].
+    pub type MutexGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
+
+    impl<T> Mutex<T> {
+        /// Creates a new unlocked mutex.
+        pub fn new(value: T) -> Self {
+            Mutex(loom::sync::Mutex::new(value))
+        }
+        /// Consumes the mutex, returning the value.
+        pub fn into_inner(self) -> T {
+            self.0.into_inner().unwrap()
+        }
+        /// Blocks until the lock is acquired.
+        pub fn lock(&self) -> MutexGuard<'_, T> {
+            self.0.lock().unwrap()
+        }
+        /// Acquires the lock if it is free right now.
+        pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+            self.0.try_lock().ok()
+        }
+    }
+    impl<T: Default> Default for Mutex<T> {
+        fn default() -> Self {
+            Mutex::new(T::default())
+        }
+    }
+
+    /// loom's reader-writer lock behind the poison-free API.
+    #[derive(Debug)]
+    pub struct RwLock<T>(loom::sync::RwLock<T>);
+    /// Shared guard returned by [`RwLock::read`].
+    pub type RwLockReadGuard<'a, T> = loom::sync::RwLockReadGuard<'a, T>;
+    /// Exclusive guard returned by [`RwLock::write`].
+    pub type RwLockWriteGuard<'a, T> = loom::sync::RwLockWriteGuard<'a, T>;
+
+    impl<T> RwLock<T> {
+        /// Creates a new unlocked reader-writer lock.
+        pub fn new(value: T) -> Self {
+            RwLock(loom::sync::RwLock::new(value))
+        }
+        /// Blocks until shared access is acquired.
+        pub fn read(&self) -> RwLockReadGuard<'_, T> {
+            self.0.read().unwrap()
+        }
+        /// Blocks until exclusive access is acquired.
+        pub fn write(&self) -> RwLockWriteGuard<'_, T> {
+            self.0.write().unwrap()
+        }
+    }
+    impl<T: Default> Default for RwLock<T> {
+        fn default() -> Self {
+            RwLock::new(T::default())
+        }
+    }
+
+    /// loom's condition variable behind the poison-free API.
+    #[derive(Debug, Default)]
+    pub struct Condvar(loom::sync::Condvar);
+
+    impl Condvar {
+        /// Creates a new condition variable.
+        pub fn new() -> Self {
+            Condvar(loom::sync::Condvar::new())
+        }
+        /// Atomically releases the guard's lock and waits for a notification.
+        pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+            self.0.wait(guard).unwrap()
+        }
+        /// loom has no time: a timed wait is modelled as a plain wait that never times out
+        /// (the protocol must be correct without relying on timeouts).
+        pub fn wait_timeout<'a, T>(
+            &self,
+            guard: MutexGuard<'a, T>,
+            _timeout: std::time::Duration,
+        ) -> (MutexGuard<'a, T>, bool) {
+            (self.0.wait(guard).unwrap(), false)
+        }
+        /// Wakes one waiter.
+        pub fn notify_one(&self) {
+            self.0.notify_one();
+        }
+        /// Wakes every waiter.
+        pub fn notify_all(&self) {
+            self.0.notify_all();
+        }
+    }
+}
+
+pub use imp::*;

@@ -212,6 +212,7 @@ class Run:
         self.gil_enabled = gil_enabled
         self.violations = _Violations()
         self.errors: list[dict[str, str]] = []
+        self.notes: dict[str, Any] = {}
         self._errors_lock = threading.Lock()
         self._stop = False
         self._clock = clock
@@ -243,6 +244,13 @@ class Run:
             return True
         self.violation(invariant, detail)
         return False
+
+    def note(self, name: str, value: Any) -> None:
+        """Records a statistic for the report (e.g. how many borrow errors were raised).
+
+        Not a violation. Numbers are summed over hunt rounds; other values keep the last one.
+        """
+        self.notes[name] = value
 
     def _error(self, phase: str, where: str, exc: BaseException) -> None:
         tb = traceback.extract_tb(exc.__traceback__)

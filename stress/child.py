@@ -283,6 +283,7 @@ def execute(spec: dict[str, Any], result_path: str, state: _State) -> dict[str, 
     total_ops = 0
     total_seconds = 0.0
     by_invariant: dict[str, dict[str, Any]] = {}
+    notes: dict[str, Any] = {}
     violations = 0
     first_violation = None
     first_at = None
@@ -303,6 +304,10 @@ def execute(spec: dict[str, Any], result_path: str, state: _State) -> dict[str, 
             merged["count"] += entry["count"]
             merged["details"] = (merged["details"] + entry["details"])[:5]
         violations += run.violations.count
+        for key, value in run.notes.items():
+            old = notes.get(key)
+            numeric = isinstance(value, (int, float)) and isinstance(old, (int, float))
+            notes[key] = old + value if numeric else value
         if first_violation is None and run.violations.first is not None:
             first_violation, first_at = run.violations.first, run.violations.first_at
         errors = run.errors
@@ -314,6 +319,7 @@ def execute(spec: dict[str, Any], result_path: str, state: _State) -> dict[str, 
         ops_per_s=round(total_ops / total_seconds, 1) if total_seconds > 0 else 0.0,
         violations=violations,
         violation_details=by_invariant,
+        notes=notes,
         rounds=round_index,
         gil_enabled=gil_enabled_now(),
     )

@@ -186,7 +186,7 @@ def child_spec(
 RESULT_KEYS = (
     "ops", "seconds", "ops_per_s", "violations", "outcome", "detail", "gil_enabled", "rounds", "detector",
     "seconds_to_detect", "signal", "violation_details", "error_phase", "error_type", "traceback", "stderr_tail",
-    "wall_seconds", "returncode", "gil_guard",
+    "wall_seconds", "returncode", "gil_guard", "notes",
 )
 
 

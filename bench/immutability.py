@@ -1,0 +1,206 @@
+"""The immutability study: why one shared frozen object scales poorly on 3.13t, and what scales.
+
+Observation (issue 6): calls on one shared *frozen* instance scaled only 0.9-1.3x at 2 threads
+on 3.13t while thread-local work scaled ~2x. The instance is immutable and its Rust data is
+only read, so no lock is involved.
+
+Hypothesis: the shared object's *reference count*. On 3.13t every object has a thread-local
+refcount for its owning thread (plain increments) and a shared refcount for every other thread
+(atomic read-modify-write on ``ob_ref_shared``). ``obj.method()`` loads ``obj`` (an incref) and
+drops it after the call (a decref); from N threads that is N cores doing atomic RMWs on the
+same cache line, which bounces between them: the calls serialise on that line. Immortal objects
+(None, small ints, interned constants) skip refcounting entirely, so they do not contend.
+
+The probes below test that hypothesis by taking ftlab out of the picture and then putting it
+back piece by piece; every case runs at 1 .. 2 x cores threads, interleaved, with the
+calibration beside it:
+
+* ``probe_*``: a bare ``x = obj`` loop (one incref + one decref per iteration, nothing else) on
+  an object made by the main thread (shared refcount, contended), one made by the worker
+  (owner's fast path), and an immortal one (None: no refcounting at all). If the hypothesis
+  holds, the first scales like a shared frozen instance and the other two like the calibration.
+* ``python_*_instance_method``: the same split for a plain Python class, to show the effect is
+  CPython's, not PyO3's.
+* ``frozenmap_*``: ``FrozenMap.get`` on one shared instance; on a per-thread *copy* (made in the
+  worker); on a per-thread *handle* (``shared.handle()``, a new Python object made in the worker
+  that shares the same Arc'd Rust data: nothing is copied); on handles made by the main thread
+  and handed out (owned by main, so each worker uses atomic refcount ops, but on its own object:
+  atomic but uncontended); through a bound method made in the worker (the loop no longer loads
+  the shared object, but the call still passes it as ``self``); and on per-thread handles whose
+  *values* are shared non-immortal floats (the returned value's refcount then contends).
+* ``point_*``: attribute reads of one shared frozen Point vs a Point per thread.
+"""
+
+from __future__ import annotations
+
+from typing import List
+
+from .context import CaseSpec, Context, scaling_group
+
+NAME = "immutability"
+DESCRIPTION = "shared frozen instance vs per-thread instances vs per-thread handles (3.13t)"
+
+KEYS = [f"k{i}" for i in range(16)]
+
+
+def _shared_value():
+    """Not immortal: built at run time (small ints and constants may be)."""
+    return [1.5 * i for i in range(16)]
+
+
+# --------------------------------------------------------------------------- pure-Python probes
+
+
+def _load_loop(make_obj, in_worker: bool):
+    def factory(_ftlab):
+        shared = None if in_worker else make_obj()
+
+        def make_loop(index):
+            obj = make_obj() if in_worker else shared
+
+            def loop(n):
+                o = obj
+                x = None
+                for _ in range(n):
+                    x = o  # LOAD_FAST o (incref) + STORE_FAST x (decref of the previous x)
+                return x
+
+            return loop
+
+        return make_loop
+
+    return factory
+
+
+class PlainReader:
+    """A plain Python class with one read-only method (the non-PyO3 control)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self) -> None:
+        self.data = {k: i for i, k in enumerate(KEYS)}
+
+    def get(self, key):
+        return self.data.get(key)
+
+
+def _python_method(shared_instance: bool):
+    def factory(_ftlab):
+        shared = PlainReader()
+
+        def make_loop(index):
+            obj = shared if shared_instance else PlainReader()
+            key = KEYS[index % len(KEYS)]
+
+            def loop(n):
+                o = obj
+                for _ in range(n):
+                    o.get(key)
+
+            return loop
+
+        return make_loop
+
+    return factory
+
+
+# --------------------------------------------------------------------------- ftlab FrozenMap
+
+
+def _fmap_loop(obj, key):
+    def loop(n):
+        m = obj
+        for _ in range(n):
+            m.get(key)
+
+    return loop
+
+
+def _frozenmap(how: str, values: str = "int"):
+    def factory(ftlab):
+        vals = list(range(16)) if values == "int" else _shared_value()
+        mapping = dict(zip(KEYS, vals))
+        shared = ftlab.FrozenMap(mapping)
+        from_main = [shared.handle() for _ in range(64)] if how == "handle_made_by_main" else []
+
+        def make_loop(index):
+            key = KEYS[index % len(KEYS)]
+            if how == "shared":
+                return _fmap_loop(shared, key)
+            if how == "per_thread_copy":
+                return _fmap_loop(ftlab.FrozenMap(mapping), key)
+            if how == "per_thread_handle":
+                return _fmap_loop(shared.handle(), key)
+            if how == "handle_made_by_main":
+                return _fmap_loop(from_main[index % len(from_main)], key)
+            if how == "bound_method":
+                get = shared.get  # a bound-method object made by (and owned by) this worker
+
+                def loop(n):
+                    g = get
+                    for _ in range(n):
+                        g(key)
+
+                return loop
+            raise ValueError(how)
+
+        return make_loop
+
+    return factory
+
+
+def _point(shared_instance: bool):
+    def factory(ftlab):
+        shared = ftlab.Point(1.0, 2.0)
+
+        def make_loop(index):
+            p0 = shared if shared_instance else ftlab.Point(1.0, 2.0)
+
+            def loop(n):
+                p = p0
+                for _ in range(n):
+                    p.x
+
+            return loop
+
+        return make_loop
+
+    return factory
+
+
+SPECS: List[CaseSpec] = [
+    ("probe_load_shared_object", [], "x = obj on one object made by the main thread (contended refcount)",
+     _load_loop(object, in_worker=False)),
+    ("probe_load_thread_local_object", [], "x = obj on an object made by the worker (owner refcount)",
+     _load_loop(object, in_worker=True)),
+    ("probe_load_immortal_object", [], "x = obj with obj = None (immortal: no refcounting)",
+     _load_loop(lambda: None, in_worker=False)),
+    ("python_shared_instance_method", [], "plain Python class: obj.get(k) on one shared instance",
+     _python_method(shared_instance=True)),
+    ("python_per_thread_instance_method", [], "plain Python class: obj.get(k) on an instance per thread",
+     _python_method(shared_instance=False)),
+    ("frozenmap_shared_instance", ["FrozenMap"], "FrozenMap.get(k) on one shared instance",
+     _frozenmap("shared")),
+    ("frozenmap_per_thread_copy", ["FrozenMap"], "FrozenMap.get(k) on a copy made in each worker",
+     _frozenmap("per_thread_copy")),
+    ("frozenmap_per_thread_handle", ["FrozenMap"],
+     "FrozenMap.get(k) on shared.handle() made in each worker (same Arc'd data, no copy)",
+     _frozenmap("per_thread_handle")),
+    ("frozenmap_handle_made_by_main", ["FrozenMap"],
+     "FrozenMap.get(k) on a handle per worker, made by the main thread (atomic but uncontended refcount)",
+     _frozenmap("handle_made_by_main")),
+    ("frozenmap_shared_bound_method", ["FrozenMap"],
+     "get = shared.get made in each worker; loop calls get(k) (self still passed to the call)",
+     _frozenmap("bound_method")),
+    ("frozenmap_per_thread_handle_shared_values", ["FrozenMap"],
+     "per-thread handles, but the returned values are shared non-immortal floats",
+     _frozenmap("per_thread_handle", values="float")),
+    ("point_shared_instance", ["Point"], "Point.x on one shared frozen Point",
+     _point(shared_instance=True)),
+    ("point_per_thread_instance", ["Point"], "Point.x on a Point made in each worker",
+     _point(shared_instance=False)),
+]
+
+
+def run(ctx: Context) -> List[dict]:
+    return scaling_group(ctx, NAME, SPECS)

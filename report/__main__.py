@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -65,11 +66,12 @@ def build(res: Results, plots: Dict[str, Optional[bytes]], plots_note: str) -> D
         if r.get("status") == "skipped":
             continue
         notes.append(f"{r.get('config')}: bench {r.get('group')}/{r.get('case')}: {r.get('status')} — {r.get('detail')}")
-    missing_bench = unique(f"{r.get('group')}/{r.get('case')}: {r.get('detail')}" for r in res.bench_not_ok()
-                           if r.get("status") == "skipped")
-    if missing_bench:
-        notes.append("benchmarks skipped (class or function not in this ftlab build): "
-                     + "; ".join(missing_bench))
+    by_reason: Dict[str, List[str]] = {}
+    for r in res.bench_not_ok():
+        if r.get("status") == "skipped":
+            by_reason.setdefault(str(r.get("detail")), []).append(f"{r.get('group')}/{r.get('case')}")
+    for reason, cases in by_reason.items():
+        notes.append(f"benchmarks skipped ({reason}): " + ", ".join(f"`{c}`" for c in unique(cases)))
     if plots_note:
         notes.append(plots_note)
     doc.h2("What was skipped and why")
@@ -100,7 +102,8 @@ def build(res: Results, plots: Dict[str, Optional[bytes]], plots_note: str) -> D
                 cfg.get("PYTHON_GIL") or "unset",
                 ("on" if gil else "off") if "ftlab_error" not in cfg else f"import failed: {cfg['ftlab_error']}",
                 f"ok ({r.get('build_seconds', 0):.0f} s, {r.get('source')})",
-                pytest_cell, outcome_cell(steps.get("stress")), outcome_cell(steps.get("hunt")),
+                pytest_cell, outcome_cell(steps.get("stress")) + _tally(res.of("stress-run", config=name), "outcome"),
+                outcome_cell(steps.get("hunt")) + _caught(res.of("hunt", config=name)),
                 outcome_cell(steps.get("bench")),
             ])
     doc.table(["config", "version", "free-threaded", "PYTHON_GIL", "GIL after importing ftlab", "venv + build",
@@ -108,7 +111,7 @@ def build(res: Results, plots: Dict[str, Optional[bytes]], plots_note: str) -> D
 
     # ------------------------------------------------------------ stress
     doc.h2("Stress suite")
-    stress = res.of("stress")
+    stress = res.of("stress-run")
     if not stress:
         doc.p("No stress records (see *What was skipped*).")
     else:
@@ -124,26 +127,37 @@ def build(res: Results, plots: Dict[str, Optional[bytes]], plots_note: str) -> D
                     continue
                 r = recs[-1]
                 cell = str(r.get("outcome", "?"))
-                if isinstance(r.get("ops_per_s"), (int, float)):
+                if cell == "skipped":
+                    m = re.search(r"has no attribute '(\w+)'", str(r.get("detail", "")))
+                    row.append(f"skipped (no ftlab.{m.group(1)})" if m else f"skipped — {str(r.get('detail'))[:80]}")
+                    continue
+                if isinstance(r.get("ops_per_s"), (int, float)) and r.get("ops_per_s"):
                     cell += f", {fmt_rate(r['ops_per_s'])}ops/s"
                 if r.get("violations"):
                     cell += f", {r['violations']} violations"
                 if r.get("outcome") not in ("pass", None) and r.get("detail"):
-                    cell += f" — {str(r['detail'])[:120]}"
+                    cell += f" — {str(r['detail'])[:140]}"
                 row.append(cell)
             rows.append(row)
-        doc.p("One row per scenario; each cell: outcome, throughput of the whole run (all threads), and violations "
-              "of the scenario's invariants.")
+        threads = unique(str(r.get("threads")) for r in stress)
+        doc.p(f"One row per scenario (each in its own child process, {'/'.join(threads)} threads); each cell: "
+              "outcome, operations per second of the whole run (all threads), and violations of the scenario's "
+              "invariants. `skipped` = the class is not in this ftlab build yet.")
         doc.table(["scenario"] + sconfigs, rows)
+        gil_seen = {c: unique(str(r.get("gil_enabled")) for r in stress if r["config"] == c) for c in sconfigs}
+        doc.p("GIL state recorded by the stress children: "
+              + "; ".join(f"{c}: gil_enabled={'/'.join(v)}" for c, v in gil_seen.items()) + ".")
 
     # ------------------------------------------------------------ hunt
     doc.h2("Seeded-bug hunt")
-    hunt = [r for r in res.of("hunt") if "bug" in r]
+    hunt = res.of("hunt")
+    twins = {(r.get("config"), r.get("bug")): r for r in res.of("pytest-twins") if r.get("build") == "seeded"}
     if not hunt:
         doc.p("No hunt records (see *What was skipped*).")
     else:
         bugs = unique(r["bug"] for r in hunt)
         hconfigs = sorted(unique(r["config"] for r in hunt), key=config_key)
+        tconfigs = sorted(unique(c for c, _ in twins), key=config_key)
         rows = []
         for bug in bugs:
             row = [bug]
@@ -155,19 +169,37 @@ def build(res: Results, plots: Dict[str, Optional[bytes]], plots_note: str) -> D
                 r = recs[-1]
                 if r.get("detected"):
                     secs = r.get("seconds_to_detect")
-                    row.append(f"caught in {secs:.2f} s by {r.get('detector', '?')}" if isinstance(secs, (int, float))
-                               else f"caught by {r.get('detector', '?')}")
+                    row.append(f"caught in {secs:.2f} s ({r.get('detector', '?')})" if isinstance(secs, (int, float))
+                               else f"caught ({r.get('detector', '?')})")
                 else:
-                    row.append("missed" + (f" ({r.get('detail')})" if r.get("detail") else ""))
+                    row.append("missed" + (f" ({str(r.get('detail'))[:100]})" if r.get("detail") else ""))
+            for c in tconfigs:
+                t = twins.get((c, bug))
+                if t is None:
+                    row.append("–")
+                elif t.get("detected"):
+                    secs = t.get("seconds_to_detect")
+                    row.append(f"caught in {secs:.1f} s" if isinstance(secs, (int, float)) else "caught")
+                else:
+                    row.append("missed")
             rows.append(row)
-        doc.p("Each deliberately broken twin (cargo feature `seeded-bugs`) hammered by its scenario until an "
-              "invariant check fires or the time cap passes.")
-        doc.table(["bug"] + hconfigs, rows)
-    clean = [r for r in res.of("hunt") if "bug" not in r]
+        doc.p("Each deliberately broken twin (cargo feature `seeded-bugs`, module `ftlab._seeded`) hammered by its "
+              "scenario in rounds until a detector fires (invariant, hang watchdog, crash) or the time cap passes."
+              + (" Right-hand columns: the same bugs checked with pytest-run-parallel, written the way its users "
+                 "write tests." if tconfigs else ""))
+        doc.table(["bug"] + [f"stress {c}" for c in hconfigs] + [f"pytest-run-parallel {c}" for c in tconfigs], rows)
+    clean = res.of("hunt-clean")
     if clean:
-        keys = unique(k for r in clean for k in r if k not in ("kind", "config", "interpreter", "version"))[:8]
-        doc.p("Other hunt records (e.g. the clean-build false-alarm check):")
-        doc.table(["config"] + keys, [[r.get("config")] + [str(r.get(k, ""))[:80] for k in keys] for r in clean])
+        rows = []
+        for c in sorted(unique(r["config"] for r in clean), key=config_key):
+            recs = [r for r in clean if r["config"] == c]
+            alarms = [r for r in recs if r.get("false_alarm")]
+            rows.append([c, str(len(recs)), str(sum(int(r.get("violations") or 0) for r in recs)),
+                         f"{sum(int(r.get('ops') or 0) for r in recs):,}",
+                         ("pass: 0 false alarms" if not alarms else
+                          f"FAIL: {len(alarms)} false alarm(s): " + ", ".join(r.get("scenario", "?") for r in alarms))])
+        doc.p("Clean-build false-alarm check: the same scenarios against the correct classes must show 0 violations.")
+        doc.table(["config", "scenarios", "violations", "ops", "result"], rows, numeric=(1, 2, 3))
 
     # ------------------------------------------------------------ benchmarks
     doc.h2("Benchmarks")
@@ -247,6 +279,17 @@ def build(res: Results, plots: Dict[str, Optional[bytes]], plots_note: str) -> D
     else:
         doc.p("Not measured (see *What was skipped*).")
     return _timings(doc, res)
+
+
+def _tally(recs: List[dict], key: str) -> str:
+    counts: Dict[str, int] = {}
+    for r in recs:
+        counts[str(r.get(key))] = counts.get(str(r.get(key)), 0) + 1
+    return (": " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))) if counts else ""
+
+
+def _caught(recs: List[dict]) -> str:
+    return f": {sum(1 for r in recs if r.get('detected'))}/{len(recs)} bugs caught" if recs else ""
 
 
 def _timings(doc: Document, res: Results) -> Document:

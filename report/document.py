@@ -27,6 +27,7 @@ pre{background:#f6f6f6;padding:.6em;overflow-x:auto;font-size:12.5px}
 figure{margin:1em 0}figure img{max-width:100%;border:1px solid #eee}
 figcaption{color:#555;font-size:13px}
 .pass{color:#137333;font-weight:600}.fail{color:#b3261e;font-weight:600}.skip{color:#8a6d00}
+.scroll{overflow-x:auto}
 .note{background:#fff8e1;border-left:4px solid #f0b400;padding:.4em .8em}
 """
 
@@ -115,7 +116,8 @@ class Document:
                     ) + "</tr>"
                     for r in rows
                 )
-                parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+                parts.append(f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
+                             "</table></div>")
             elif kind == "fig":
                 data = base64.b64encode(b[2]).decode("ascii")
                 parts.append(f'<figure><img alt="{html.escape(b[3])}" src="data:image/png;base64,{data}">'
@@ -134,6 +136,7 @@ def _inline(text: str) -> str:
     out = html.escape(text)
     out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
     out = re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", out)
+    out = re.sub(r"(?<![\w*])\*([^*\s][^*]*)\*(?![\w*])", r"<em>\1</em>", out)
     return out
 
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 import traceback
 from typing import Any, Callable, Union
 
@@ -215,6 +216,7 @@ class Run:
         self.notes: dict[str, Any] = {}
         self._errors_lock = threading.Lock()
         self._stop = False
+        self._deadline = float("inf")
         self._clock = clock
         self._stop_on_violation = stop_on_violation
 
@@ -225,8 +227,9 @@ class Run:
 
     @property
     def stopping(self) -> bool:
-        """True once the round is ending (deadline, `stop()`, a violation in hunt mode, an error)."""
-        return self._stop
+        """True once the round is ending: its deadline passed, `stop()` was called, an error, or a
+        violation in hunt mode. A `step` that waits for other workers must give up when it is."""
+        return self._stop or time.monotonic() >= self._deadline
 
     def stop(self) -> None:
         """Asks every worker to leave its loop after its current step. Thread-safe."""

@@ -180,6 +180,8 @@ def _run_round(
 
     def release() -> None:
         started["t"] = time.monotonic()
+        if duration:
+            run._deadline = started["t"] + duration
 
     barrier = threading.Barrier(threads, action=release)
 
@@ -326,20 +328,24 @@ def execute(spec: dict[str, Any], result_path: str, state: _State) -> dict[str, 
     if errors:
         first = errors[0]
         result.update(
-            outcome="error",
-            detail=f"{first['phase']} ({first['where']}) raised {first['message']}",
             error_phase=first["phase"],
             error_type=first["type"],
             traceback=first["traceback"],
-            detector=f"exception:{first['type']}",
-            seconds_to_detect=round(clock() - started, 3),
         )
-    elif violations:
+    error_text = f"{errors[0]['phase']} ({errors[0]['where']}) raised {errors[0]['message']}" if errors else ""
+    if violations:  # violations first: an exception is often their consequence
         result.update(
             outcome="violation",
-            detail=_summarise_violations(by_invariant),
+            detail=_summarise_violations(by_invariant) + (f"; then {error_text}" if error_text else ""),
             detector=first_violation,
             seconds_to_detect=round((first_at or clock()) - started, 3),
+        )
+    elif errors:
+        result.update(
+            outcome="error",
+            detail=error_text,
+            detector=f"exception:{errors[0]['type']}",
+            seconds_to_detect=round(clock() - started, 3),
         )
     else:
         result.update(outcome="pass", detail="")

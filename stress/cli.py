@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from stress import report
-from stress.loader import BadInput, Source, builtin_sources, load, select, split_target
+from stress.loader import BadInput, Source, builtin_sources, file_folders, load, select, split_target
 from stress.runner import REPO_ROOT, JsonlWriter, default_threads, interpreter_info, preflight, run_child
 
 DEFAULT_RUN_JSONL = REPO_ROOT / "out" / "stress" / "results.jsonl"
@@ -128,12 +128,13 @@ def sources_from(files: list[str]) -> list[Source]:
     return builtin_sources()
 
 
-def check_targets(targets: list[str], extra_paths: list[str], hint: str = "") -> dict[str, Any]:
+def check_targets(targets: list[str], extra_paths: list[str], hint: str = "",
+                  tail_paths: list[str] = ()) -> dict[str, Any]:
     """Exit-2 check: every target's module must import (in a throwaway child)."""
     modules = sorted({split_target(t)[0] for t in targets})
     if not modules:
         return {"gil_enabled": None}
-    probe = preflight(modules, extra_paths)
+    probe = preflight(modules, extra_paths, tail_paths=tail_paths)
     for module, error in probe["errors"].items():
         if error:
             raise BadInput(f"target {module!r} is not importable: {error.splitlines()[0] if error else ''}{hint}")
@@ -218,9 +219,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     timeout = args.timeout or ((args.duration + 60.0) if args.duration else 300.0)
     threads = args.threads or default_threads()
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
-    chosen = select(load(sources_from(args.scenarios)), args.scenario)
+    sources = sources_from(args.scenarios)
+    chosen = select(load(sources), args.scenario)
     targets = {sc.name: args.target or sc.target for sc, _ in chosen}
-    probe = check_targets(list(targets.values()), [])
+    probe = check_targets(list(targets.values()), [], tail_paths=file_folders(sources))
     info = interpreter_info()
     jsonl_path = args.jsonl or DEFAULT_RUN_JSONL
     writer = JsonlWriter(jsonl_path)

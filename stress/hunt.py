@@ -25,13 +25,12 @@ import json
 import random
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from stress import report
 from stress.cli import base_record, check_targets, child_spec, merge_result, sources_from
-from stress.loader import BadInput, load
+from stress.loader import BadInput, file_folders, load
 from stress.runner import REPO_ROOT, JsonlWriter, child_env, default_threads, interpreter_info, run_child
 
 DEFAULT_HUNT_JSONL = REPO_ROOT / "out" / "stress" / "hunt.jsonl"
@@ -101,7 +100,8 @@ def cmd_hunt(args: argparse.Namespace) -> int:
     seeded = seeded_path_for(args)
     probe = probe_bugs(seeded)
     bugs: dict[str, str] = probe["bugs"]
-    found = load(sources_from(args.scenarios))
+    sources = sources_from(args.scenarios)
+    found = load(sources)
     hunters: dict[str, list] = {}
     for sc, src in found:
         for bug in sc.hunts:
@@ -111,7 +111,7 @@ def cmd_hunt(args: argparse.Namespace) -> int:
     if unknown:
         raise BadInput(f"unknown bug {unknown[0]!r} (ftlab._seeded.BUGS has: {', '.join(bugs) or 'none'})")
     clean_targets = sorted({sc.target for bug in wanted for sc, _ in hunters.get(bug, [])})
-    gil_probe = check_targets(clean_targets, [])
+    gil_probe = check_targets(clean_targets, [], tail_paths=file_folders(sources))
     info = interpreter_info()
     gil_off = not probe.get("gil_enabled", True)
     require_all = args.require == "all" or (args.require == "auto" and gil_off)
@@ -223,7 +223,3 @@ def cmd_hunt(args: argparse.Namespace) -> int:
     if missed and not require_all:
         print(f"(detection of every bug is required only with the GIL off; here: --require {args.require})")
     return 1 if failed else 0
-
-
-def elapsed_since(t0: float) -> float:
-    return round(time.monotonic() - t0, 3)

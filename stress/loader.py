@@ -6,8 +6,9 @@ A scenarios module declares its scenarios in one of three ways (first that appli
   2. otherwise every module-level `Scenario` instance, in definition order;
   3. otherwise every `Scenario` subclass defined in that module that sets a `name`.
 
-A scenarios file is imported with its own directory first on `sys.path` (so it can import a helper
-module beside it). It must not import its target at import time (see `stress.api`). Both the
+A scenarios file is imported with its own directory appended to `sys.path` (so it can import a
+helper or target module beside it, while a file named like its target, `rpds.py`, does not shadow
+the real `rpds`). It must not import its target at import time (see `stress.api`). Both the
 parent (to list and select) and the child (to run one) load the same way, so the same `source`
 string identifies a scenarios module in both processes.
 """
@@ -68,7 +69,7 @@ def import_source(source: Source) -> ModuleType:
         return sys.modules[mod_name]
     folder = str(path.resolve().parent)
     if folder not in sys.path:
-        sys.path.insert(0, folder)
+        sys.path.append(folder)  # appended: a file named like its target (rpds.py) must not shadow it
     spec = importlib.util.spec_from_file_location(mod_name, path)
     if spec is None or spec.loader is None:
         raise BadInput(f"scenarios file {source.ref} is not a Python file")
@@ -160,6 +161,11 @@ def find(source: Source, name: str) -> Scenario:
         if sc.name == name:
             return sc
     raise BadInput(f"scenario {name!r} not found in {source.describe()}")
+
+
+def file_folders(sources: list[Source]) -> list[str]:
+    """The folders of the scenarios files among `sources` (appended to the children's path)."""
+    return [str(Path(s.ref).resolve().parent) for s in sources if s.kind == "file"]
 
 
 def split_target(spec: str) -> tuple[str, list[str]]:

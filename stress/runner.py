@@ -54,12 +54,13 @@ def default_threads() -> int:
     return max(4, 2 * count)
 
 
-def child_env(extra_paths: list[str]) -> dict[str, str]:
-    """The child's environment: `extra_paths` first, then the repo root, then PYTHONPATH."""
+def child_env(extra_paths: list[str], tail_paths: list[str] = ()) -> dict[str, str]:
+    """The child's environment: `extra_paths` first, then the repo root, PYTHONPATH, `tail_paths`."""
     env = dict(os.environ)
     parts = [*extra_paths, str(REPO_ROOT)]
     if env.get("PYTHONPATH"):
         parts.append(env["PYTHONPATH"])
+    parts.extend(tail_paths)
     env["PYTHONPATH"] = os.pathsep.join(parts)
     env.setdefault("PYTHONFAULTHANDLER", "1")
     return env
@@ -127,6 +128,7 @@ def run_child(spec: dict[str, Any], timeout: float, extra_paths: list[str], cwd:
         if os.path.exists(result_path):
             with open(result_path) as f:
                 result = json.load(f)
+    have_result = bool(result)
     result["wall_seconds"] = round(wall, 3)
     result["returncode"] = rc
     if killed_after is not None:
@@ -148,15 +150,16 @@ def run_child(spec: dict[str, Any], timeout: float, extra_paths: list[str], cwd:
         )
     elif rc == EXIT_HANG and result.get("outcome") == "timeout":
         result["detail"] = f"{result.get('detail', '')}; stacks:\n" + _faulthandler_excerpt(stderr)
-    elif rc == 1 and "Timeout (" in stderr and not result:
+    elif rc == 1 and "Timeout (" in stderr:
         result.update(
             outcome="timeout",
             detector="timeout",
-            seconds_to_detect=round(wall, 3),
-            detail="no progress and the watchdog thread was stuck too (native code holding the GIL, or a "
-            "stop-the-world pause that never completed); stacks:\n" + _faulthandler_excerpt(stderr),
+            seconds_to_detect=result.get("seconds_to_detect", round(wall, 3)),
+            detail="no progress, and the watchdog could not finish its report (native code holding the GIL, "
+            "or a stop-the-world pause waiting on a stuck thread); faulthandler's stacks:\n"
+            + _faulthandler_excerpt("Timeout (" + stderr.split("Timeout (", 1)[1]),
         )
-    elif rc != 0 or not result:
+    elif rc != 0 or not have_result:
         result.update(
             outcome="error",
             detail=f"child exited with status {rc} without a result: " + stderr.strip()[-STDERR_KEEP:],
@@ -180,7 +183,8 @@ print(json.dumps({"errors": out, "gil_enabled": bool(probe()) if probe else True
 """
 
 
-def preflight(modules: list[str], extra_paths: list[str], timeout: float = 60.0) -> dict[str, Any]:
+def preflight(modules: list[str], extra_paths: list[str], timeout: float = 60.0,
+              tail_paths: list[str] = ()) -> dict[str, Any]:
     """Imports every target module once in a throwaway child; returns errors and the GIL state.
 
     A module that cannot be imported (or whose import crashes the interpreter) is reported in
@@ -192,7 +196,7 @@ def preflight(modules: list[str], extra_paths: list[str], timeout: float = 60.0)
             capture_output=True,
             text=True,
             timeout=timeout,
-            env=child_env(extra_paths),
+            env=child_env(extra_paths, tail_paths),
             stdin=subprocess.DEVNULL,
         )
     except subprocess.TimeoutExpired:

@@ -7,7 +7,8 @@ Invariants:
   during  `bounded`: `len(queue)` never exceeds the capacity;
   after   `delivered_at_most_once`: no item is delivered twice;
           `delivered_at_least_once`: every item whose `put` returned is delivered;
-          `no_phantom_items`: nothing is delivered that no `put` returned for;
+          `no_phantom_items`: nothing is delivered whose `put` raised (TimeoutError) or that was
+          never put;
           `close_drains_then_raises`: after `close()`, `get` drains what is left, then raises
           QueueClosed (not TimeoutError); `put_after_close_rejected`: `put` raises QueueClosed.
 Seeded twin hunted here: `queue_drop_or_duplicate`.
@@ -36,6 +37,7 @@ class ExactlyOnceDelivery(Scenario):
         w.producer = w.index < producers
         w.consumer = not w.producer or w.run.threads == 1
         w.seq = 0
+        w.timed_out: set[int] = set()
         w.got: list[tuple[int, int]] = []
 
     def step(self, w: Worker) -> None:
@@ -43,7 +45,7 @@ class ExactlyOnceDelivery(Scenario):
             try:
                 self.queue.put((w.index, w.seq), timeout=0.05)
             except TimeoutError:
-                return
+                w.timed_out.add(w.seq)  # this item must never be delivered
             w.seq += 1
         else:
             try:
@@ -77,7 +79,7 @@ class ExactlyOnceDelivery(Scenario):
             run.violation("put_after_close_rejected", "put() on a closed queue timed out instead of raising QueueClosed")
         delivered = Counter(item for w in run.workers for item in w.got)
         delivered.update(drained)
-        produced = {(w.index, s) for w in run.workers if w.producer for s in range(w.seq)}
+        produced = {(w.index, s) for w in run.workers if w.producer for s in range(w.seq) if s not in w.timed_out}
         dupes = {item: n for item, n in delivered.items() if n > 1}
         run.check(not dupes, "delivered_at_most_once",
                   lambda: f"{len(dupes)} item(s) delivered more than once, e.g. {sorted(dupes.items())[:3]}")

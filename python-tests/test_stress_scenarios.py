@@ -1,0 +1,139 @@
+"""Every invariant check of every built-in stress scenario can fail.
+
+Each case runs one built-in scenario (in this process, through the same code the harness's child
+runs) against a pure-Python twin from `stress_fixtures/stress_twins.py` that breaks exactly one
+promise, and asserts that the matching invariant is reported. The Rust seeded twins are hunted
+separately (`python -m stress hunt`); these cover every check, including the ones no seeded bug
+targets, and the third-party example (rpds-py).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "stress_fixtures"
+for p in (str(ROOT), str(FIXTURES)):
+    if p not in sys.path:
+        sys.path.insert(0, p)
+
+from stress import child, loader  # noqa: E402
+
+pytestmark = pytest.mark.thread_unsafe(reason="runs a multi-threaded stress round and sets the switch interval")
+
+CASES = [
+    ("counter.atomic", "LosesIncrements", "counter_total"),
+    ("counter.atomic", "AddReturnsOldValue", "own_increments_visible"),
+    ("counter.atomic", "ValueJitters", "value_monotonic"),
+    ("counter.sharded", "LosesIncrements", "counter_total"),
+    ("bank", "LeakyBank", "snapshot_total"),
+    ("bank", "LeakyBank", "total_conserved"),
+    ("bank", "LeakyBank", "balances_accounted"),
+    ("bank", "OverdraftBank", "no_overdraft"),
+    ("bank", "StaleBalanceBank", "balance_matches_snapshot"),
+    ("bank", "HidesAnAccountBank", "accounts_listed"),
+    ("registry", "TornGetManyRegistry", "multi_key_update_atomic"),
+    ("registry", "TornSnapshotRegistry", "snapshot_consistent"),
+    ("registry", "StaleReadRegistry", "no_stale_read"),
+    ("registry", "ForgetfulRegistry", "read_own_write"),
+    ("registry", "LaggingRegistry", "final_is_a_last_write"),
+    ("registry", "MiscountingRegistry", "len_matches_snapshot"),
+    ("registry", "IgnoresDefaultRegistry", "get_default"),
+    ("latch", "EveryoneWinsLatch", "set_once"),
+    ("latch", "SlowFlagLatch", "set_visible"),
+    ("latch", "ImpatientLatch", "wait_implies_set"),
+    ("publish_slot", "TornSlot", "complete_publication"),
+    ("publish_slot", "ChangingSlot", "published_value_stable"),
+    ("publish_slot", "OverwritingSlot", "single_assignment"),
+    ("publish_slot", "RefusingSlot", "second_publish_rejected"),
+    ("work_queue", "DroppingQueue", "delivered_at_least_once"),
+    ("work_queue", "DuplicatingQueue", "delivered_at_most_once"),
+    ("work_queue", "PhantomQueue", "no_phantom_items"),
+    ("work_queue", "OverfullQueue", "bounded"),
+    ("work_queue", "NoCloseQueue", "close_drains_then_raises"),
+    ("work_queue", "AcceptsAfterCloseQueue", "put_after_close_rejected"),
+    ("once_resource", "TwiceInitResource", "init_ran_once"),
+    ("once_resource", "TwiceInitResource", "init_count_one"),
+    ("once_resource", "PerThreadResource", "same_value_for_everyone"),
+    ("once_resource", "NeverInitializedResource", "initialized_after_get"),
+    ("frozen_map", "MutableFrozenMap", "old_version_unchanged"),
+    ("frozen_map", "MutableFrozenMap", "shared_version_stable"),
+    ("frozen_map", "WrongSetFrozenMap", "derived_version_correct"),
+    ("frozen_map", "EmptyHandleFrozenMap", "handle_shares_data"),
+    ("rpds.hash_trie_map", "MutableRpds", "old_version_unchanged"),
+    ("rpds.hash_trie_map", "MutableRpds", "shared_version_stable"),
+    ("rpds.hash_trie_map", "WrongDerivedRpds", "derived_version_correct"),
+    ("rpds.list", "MutableRpds", "old_version_unchanged"),
+    ("rpds.list", "MutableRpds", "shared_version_stable"),
+    ("rpds.list", "WrongDerivedRpds", "derived_version_correct"),
+    ("point", "MutablePoint", "attributes_read_only"),
+    ("point", "DriftingPoint", "value_stable"),
+    ("point", "IdentityPoint", "equality"),
+    ("point", "UnstableHashPoint", "hash_stable"),
+    ("point", "BadPicklePoint", "pickle_roundtrip"),
+    ("anti_pattern", "WrongErrorCounter", "only_borrow_errors"),
+    ("anti_pattern", "CorruptingCounter", "never_corrupts"),
+    ("parallel.word_count", "BrokenParallel", "word_count_correct"),
+    ("parallel.sum_of_squares", "BrokenParallel", "sum_of_squares_correct"),
+    ("parallel.panic", "BrokenParallel", "panic_becomes_exception"),
+]
+
+# Exception classes some scenarios take from ftlab itself (the twins raise them too).
+NEEDS = {"bank": "OverdraftError", "work_queue": "QueueClosed"}
+
+_SOURCES = {sc.name: src for sc, src in loader.load(loader.builtin_sources())}
+
+
+def run_inprocess(scenario: str, target: str, duration: float = 0.25, threads: int = 4) -> dict:
+    """One round of a built-in scenario against `target`, in this process."""
+    src = _SOURCES[scenario]
+    spec = {
+        "source": {"kind": src.kind, "ref": src.ref}, "scenario": scenario, "target": target, "threads": threads,
+        "seed": 1234, "switch_interval": 1e-5, "hang_timeout": 30.0, "allow_gil": True, "duration": duration,
+        "iterations": None, "until_violation": False,
+    }
+    old = sys.getswitchinterval()
+    try:
+        return child.execute(spec, "", child._State())
+    finally:
+        sys.setswitchinterval(old)
+
+
+@pytest.mark.parametrize(("scenario", "twin", "invariant"), CASES, ids=[f"{s}-{t}-{i}" for s, t, i in CASES])
+def test_invariant_catches_broken_twin(scenario, twin, invariant):
+    import ftlab
+
+    if scenario in NEEDS and not hasattr(ftlab, NEEDS[scenario]):
+        pytest.skip(f"ftlab.{NEEDS[scenario]} is not built yet (the scenario takes its exception class from ftlab)")
+    result = run_inprocess(scenario, f"stress_twins:{twin}")
+    assert result["outcome"] == "violation", result
+    assert invariant in result["violation_details"], (invariant, result["detail"])
+
+
+def test_every_invariant_of_every_builtin_scenario_has_a_case():
+    """The table above covers every invariant name a built-in scenario can report."""
+    import re
+
+    covered = {(s.split(".")[0], i) for s, _, i in CASES}
+    missing = []
+    for path in sorted((ROOT / "stress" / "scenarios").glob("*.py")) + [ROOT / "stress" / "persistent.py"]:
+        text = path.read_text()
+        names = set(re.findall(r'(?:check|violation)\(\s*(?:[^,()]|\([^()]*\))*?,?\s*"([a-z_]+)"', text))
+        names |= set(re.findall(r'(?:check|violation)\([^"]*?"([a-z_]+)"', text))
+        pattern = path.stem if path.stem != "persistent" else None
+        for name in names:
+            if pattern is None:
+                ok = any(i == name for (_, i) in covered)
+            else:
+                ok = (pattern, name) in covered
+            if not ok:
+                missing.append((path.name, name))
+    assert not missing, f"invariants without a broken-twin case: {missing}"
+
+
+def test_the_real_rpds_passes_the_same_run():
+    result = run_inprocess("rpds.hash_trie_map", "rpds")
+    assert result["outcome"] == "pass", result

@@ -19,6 +19,7 @@ use pyo3::prelude::*;
 #[cfg(feature = "python")]
 #[pymodule(gil_used = false)]
 fn ftlab(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    py::subinterpreters::ensure_main_interpreter(m.py())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<py::counter::MutexGuardedCounter>()?;
     m.add_class::<py::counter::AtomicCounter>()?;

@@ -10,3 +10,4 @@
 //! * Rust panics become Python exceptions (PyO3's `PanicException`) — never an abort.
 
 pub mod counter;
+pub mod subinterpreters;

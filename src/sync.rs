@@ -18,7 +18,7 @@
 #[cfg(not(ftlab_loom))]
 mod imp {
     pub use std::sync::atomic::{
-        fence, AtomicBool, AtomicI64, AtomicIsize, AtomicU64, AtomicUsize, Ordering,
+        fence, AtomicBool, AtomicI64, AtomicIsize, AtomicPtr, AtomicU64, AtomicUsize, Ordering,
     };
     pub use std::sync::Arc;
     pub use std::thread;
@@ -132,7 +132,7 @@ mod imp {
 mod imp {
     pub use loom::cell::UnsafeCell;
     pub use loom::sync::atomic::{
-        fence, AtomicBool, AtomicI64, AtomicIsize, AtomicU64, AtomicUsize, Ordering,
+        fence, AtomicBool, AtomicI64, AtomicIsize, AtomicPtr, AtomicU64, AtomicUsize, Ordering,
     };
     pub use loom::sync::Arc;
     pub use loom::thread;

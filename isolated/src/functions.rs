@@ -1,0 +1,589 @@
+//! The module's Python-callable functions and their method table.
+//!
+//! Every function is a plain `PyCFunction` bound to its own module object (`self`), which is
+//! how it finds the state of the interpreter it runs in (`state::get`). Each body returns a
+//! [`CallResult`] and is wrapped by [`capi::entry`], so errors become `NULL` + exception and
+//! panics become the interpreter's `PanicException`.
+//!
+//! Data handed to a detached kernel is plain Rust borrowed from objects the caller keeps
+//! alive for the whole call: the UTF-8 of an (immutable) `str`, or the memory of a buffer
+//! export, which the exporter must keep allocated and unresized until we release it.
+
+use std::collections::HashMap;
+use std::ffi::c_int;
+
+use ftlab::sync::{Arc, Ordering};
+use pyo3_ffi as ffi;
+
+use crate::capi::{
+    self, check, flag, maybe_detached, parse_args, raise, type_name, CallResult, ErrorSet, Owned,
+    PyPtr,
+};
+use crate::kernels;
+use crate::shared;
+use crate::state;
+
+/// Wraps a body of signature `(module, args, nargs, kwnames)` as a FASTCALL|KEYWORDS entry.
+macro_rules! fastcall {
+    ($name:ident => $body:path) => {
+        unsafe extern "C" fn $name(
+            module: PyPtr,
+            args: *const PyPtr,
+            nargs: ffi::Py_ssize_t,
+            kwnames: PyPtr,
+        ) -> PyPtr {
+            // SAFETY: CPython calls us attached with a valid vectorcall argument frame and
+            // our own module as `self`.
+            unsafe {
+                capi::entry(
+                    || state::panic_exception(module),
+                    || $body(module, args, nargs, kwnames),
+                )
+            }
+        }
+    };
+}
+
+/// Wraps a body of signature `(module)` as a NOARGS entry.
+macro_rules! noargs {
+    ($name:ident => $body:path) => {
+        unsafe extern "C" fn $name(module: PyPtr, _unused: PyPtr) -> PyPtr {
+            // SAFETY: CPython calls us attached with our own module as `self`.
+            unsafe { capi::entry(|| state::panic_exception(module), || $body(module)) }
+        }
+    };
+}
+
+fastcall!(word_count_entry => word_count);
+fastcall!(sum_of_squares_entry => sum_of_squares);
+fastcall!(counter_add_entry => counter_add);
+fastcall!(shared_lookup_entry => shared_lookup);
+fastcall!(trigger_panic_entry => trigger_panic);
+noargs!(counter_value_entry => counter_value);
+noargs!(interpreter_id_entry => interpreter_id);
+noargs!(shared_info_entry => shared_info);
+noargs!(live_module_states_entry => live_module_states);
+
+/// `word_count(text, /, *, detach=True) -> dict[str, int]`
+unsafe fn word_count(
+    _module: PyPtr,
+    args: *const PyPtr,
+    nargs: ffi::Py_ssize_t,
+    kwnames: PyPtr,
+) -> CallResult {
+    // SAFETY (whole body): attached, valid frame (see `fastcall!`); `text` is borrowed from
+    // the caller's argument frame, which outlives this call, so its UTF-8 view stays valid
+    // while the kernel runs detached.
+    unsafe {
+        let [text, detach] = parse_args::<2>(
+            "word_count",
+            args,
+            nargs,
+            kwnames,
+            &["text"],
+            1,
+            &["detach"],
+        )?;
+        let text = text.expect("required");
+        let detach = flag(detach, true)?;
+        if ffi::PyUnicode_Check(text) == 0 {
+            return Err(raise(
+                ffi::PyExc_TypeError,
+                &format!(
+                    "word_count() argument 'text' must be str, not {}",
+                    type_name(text)
+                ),
+            ));
+        }
+        let utf8 = capi::str_utf8(text)?;
+        let counts: HashMap<&str, u64> = maybe_detached(detach, || kernels::word_count(utf8));
+        let dict = Owned::new(ffi::PyDict_New())?;
+        for (word, n) in counts {
+            let key = Owned::new(ffi::PyUnicode_FromStringAndSize(
+                word.as_ptr().cast(),
+                word.len() as ffi::Py_ssize_t,
+            ))?;
+            let value = Owned::new(ffi::PyLong_FromUnsignedLongLong(n))?;
+            if ffi::PyDict_SetItem(dict.as_ptr(), key.as_ptr(), value.as_ptr()) < 0 {
+                return Err(ErrorSet);
+            }
+        }
+        Ok(dict.into_ptr())
+    }
+}
+
+/// A C-contiguous float64 buffer export, released on drop (attached).
+struct Float64Buffer {
+    view: ffi::Py_buffer,
+}
+
+impl Float64Buffer {
+    /// Exports `obj`'s buffer, requiring C-contiguous native float64 items.
+    ///
+    /// # Safety
+    /// The thread must be attached; `obj` must support the buffer protocol.
+    unsafe fn acquire(obj: PyPtr) -> Result<Float64Buffer, ErrorSet> {
+        let mut view = ffi::Py_buffer::new();
+        // SAFETY: attached; `view` is a valid out-parameter. On success we own the export
+        // (one reference to the exporter in `view.obj`) until `PyBuffer_Release` in drop.
+        unsafe {
+            if ffi::PyObject_GetBuffer(obj, &mut view, ffi::PyBUF_C_CONTIGUOUS | ffi::PyBUF_FORMAT)
+                < 0
+            {
+                ffi::PyErr_Clear();
+                return Err(raise(
+                    ffi::PyExc_ValueError,
+                    &format!(
+                        "sum_of_squares() needs a C-contiguous buffer, and this {} is not",
+                        type_name(obj)
+                    ),
+                ));
+            }
+            let buffer = Float64Buffer { view };
+            let format = if buffer.view.format.is_null() {
+                "B".to_owned()
+            } else {
+                std::ffi::CStr::from_ptr(buffer.view.format)
+                    .to_string_lossy()
+                    .into_owned()
+            };
+            let native_f64 = matches!(format.as_str(), "d" | "@d" | "=d")
+                || (cfg!(target_endian = "little") && format == "<d")
+                || (cfg!(target_endian = "big") && format == ">d");
+            if !native_f64 || buffer.view.itemsize != 8 {
+                return Err(raise(
+                    ffi::PyExc_ValueError,
+                    &format!(
+                        "sum_of_squares() needs float64 items (buffer format 'd'), got format '{format}' with itemsize {}",
+                        buffer.view.itemsize
+                    ),
+                ));
+            }
+            Ok(buffer)
+        }
+    }
+
+    /// The items, as a slice when the memory is 8-byte aligned, else copied out.
+    fn items(&self) -> std::borrow::Cow<'_, [f64]> {
+        let n = self.view.len as usize / 8;
+        if n == 0 {
+            return std::borrow::Cow::Borrowed(&[]);
+        }
+        let ptr = self.view.buf as *const f64;
+        if ptr.align_offset(std::mem::align_of::<f64>()) == 0 {
+            // SAFETY: the export guarantees `len` readable, C-contiguous bytes at `buf` until
+            // release (the exporter refuses to resize while exported), the pointer is
+            // non-null and aligned, and every bit pattern is a valid f64. Precondition
+            // documented to Python callers (as NumPy does): no other thread writes the
+            // buffer while the call runs; a concurrent writer is a data race in *their*
+            // program and makes the result unspecified, but cannot make memory invalid.
+            std::borrow::Cow::Borrowed(unsafe { std::slice::from_raw_parts(ptr, n) })
+        } else {
+            let mut copy = vec![0.0f64; n];
+            // SAFETY: as above for the source bytes; the destination is our own Vec of n
+            // f64s; a byte copy has no alignment requirement.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    self.view.buf as *const u8,
+                    copy.as_mut_ptr().cast::<u8>(),
+                    n * 8,
+                )
+            };
+            std::borrow::Cow::Owned(copy)
+        }
+    }
+}
+
+impl Drop for Float64Buffer {
+    fn drop(&mut self) {
+        // SAFETY: we own this export; `Float64Buffer` holds raw pointers (not `Send`), so it
+        // never enters a detached closure and is dropped attached.
+        unsafe { ffi::PyBuffer_Release(&mut self.view) }
+    }
+}
+
+/// Collects an iterable of floats (anything `float()` accepts through `__float__` or
+/// `__index__`) into a Vec, attached.
+///
+/// # Safety
+/// The thread must be attached; `obj` must be a valid object.
+unsafe fn collect_floats(obj: PyPtr) -> Result<Vec<f64>, ErrorSet> {
+    // SAFETY: attached; every pointer comes from CPython and is owned by an `Owned`.
+    unsafe {
+        let iter = ffi::PyObject_GetIter(obj);
+        if iter.is_null() {
+            if ffi::PyErr_ExceptionMatches(ffi::PyExc_TypeError) != 0 {
+                ffi::PyErr_Clear();
+                return Err(raise(
+                    ffi::PyExc_TypeError,
+                    &format!(
+                        "sum_of_squares() expected a float64 buffer or an iterable of floats, not {}",
+                        type_name(obj)
+                    ),
+                ));
+            }
+            return Err(ErrorSet);
+        }
+        let iter = Owned::new(iter)?;
+        let mut out = Vec::new();
+        if ffi::PyList_Check(obj) != 0 || ffi::PyTuple_Check(obj) != 0 {
+            out.reserve(ffi::PyObject_Size(obj).max(0) as usize);
+        }
+        loop {
+            let item = ffi::PyIter_Next(iter.as_ptr());
+            if item.is_null() {
+                if !ffi::PyErr_Occurred().is_null() {
+                    return Err(ErrorSet);
+                }
+                return Ok(out);
+            }
+            let item = Owned::new(item)?;
+            let x = ffi::PyFloat_AsDouble(item.as_ptr());
+            if x == -1.0 && !ffi::PyErr_Occurred().is_null() {
+                if ffi::PyErr_ExceptionMatches(ffi::PyExc_TypeError) != 0 {
+                    ffi::PyErr_Clear();
+                    return Err(raise(
+                        ffi::PyExc_TypeError,
+                        &format!(
+                            "sum_of_squares() expected floats, item {} is {}",
+                            out.len(),
+                            type_name(item.as_ptr())
+                        ),
+                    ));
+                }
+                return Err(ErrorSet);
+            }
+            out.push(x);
+        }
+    }
+}
+
+/// `sum_of_squares(data, /, *, detach=True) -> float`
+unsafe fn sum_of_squares(
+    _module: PyPtr,
+    args: *const PyPtr,
+    nargs: ffi::Py_ssize_t,
+    kwnames: PyPtr,
+) -> CallResult {
+    // SAFETY (whole body): attached, valid frame; `data` is borrowed from the caller's frame.
+    unsafe {
+        let [data, detach] = parse_args::<2>(
+            "sum_of_squares",
+            args,
+            nargs,
+            kwnames,
+            &["data"],
+            1,
+            &["detach"],
+        )?;
+        let data = data.expect("required");
+        let detach = flag(detach, true)?;
+        let total = if ffi::PyObject_CheckBuffer(data) != 0 {
+            let buffer = Float64Buffer::acquire(data)?;
+            let items = buffer.items();
+            let items: &[f64] = &items;
+            maybe_detached(detach, || kernels::sum_of_squares(items))
+        } else {
+            let items = collect_floats(data)?;
+            maybe_detached(detach, || kernels::sum_of_squares(&items))
+        };
+        check(ffi::PyFloat_FromDouble(total))
+    }
+}
+
+/// `counter_add(delta=1, /) -> int`
+unsafe fn counter_add(
+    module: PyPtr,
+    args: *const PyPtr,
+    nargs: ffi::Py_ssize_t,
+    kwnames: PyPtr,
+) -> CallResult {
+    // SAFETY: attached, valid frame.
+    unsafe {
+        let [delta] = parse_args::<1>("counter_add", args, nargs, kwnames, &["delta"], 0, &[])?;
+        let delta = match delta {
+            None => 1,
+            Some(d) => {
+                if ffi::PyLong_Check(d) == 0 {
+                    return Err(raise(
+                        ffi::PyExc_TypeError,
+                        &format!(
+                            "counter_add() argument 'delta' must be int, not {}",
+                            type_name(d)
+                        ),
+                    ));
+                }
+                let v = ffi::PyLong_AsLongLong(d);
+                if v == -1 && !ffi::PyErr_Occurred().is_null() {
+                    ffi::PyErr_Clear();
+                    return Err(raise(
+                        ffi::PyExc_OverflowError,
+                        "counter_add() delta does not fit in 64 bits",
+                    ));
+                }
+                v
+            }
+        };
+        let st = state::get(module)?;
+        match st
+            .counter
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
+                v.checked_add(delta)
+            }) {
+            Ok(old) => check(ffi::PyLong_FromLongLong(old + delta)),
+            Err(_) => Err(raise(
+                ffi::PyExc_OverflowError,
+                "counter_add() would overflow the 64-bit counter",
+            )),
+        }
+    }
+}
+
+/// `counter_value() -> int`
+unsafe fn counter_value(module: PyPtr) -> CallResult {
+    // SAFETY: attached; `module` is ours.
+    unsafe {
+        check(ffi::PyLong_FromLongLong(
+            state::get(module)?.counter.load(Ordering::Acquire),
+        ))
+    }
+}
+
+/// `interpreter_id() -> int`
+unsafe fn interpreter_id(module: PyPtr) -> CallResult {
+    // SAFETY: attached; `module` is ours.
+    unsafe { check(ffi::PyLong_FromLongLong(state::get(module)?.interpreter_id)) }
+}
+
+/// `live_module_states() -> int`
+unsafe fn live_module_states(_module: PyPtr) -> CallResult {
+    // SAFETY: attached.
+    unsafe {
+        check(ffi::PyLong_FromSize_t(
+            state::LIVE_STATES.load(Ordering::SeqCst),
+        ))
+    }
+}
+
+/// `shared_lookup(word, /) -> int | None`
+unsafe fn shared_lookup(
+    module: PyPtr,
+    args: *const PyPtr,
+    nargs: ffi::Py_ssize_t,
+    kwnames: PyPtr,
+) -> CallResult {
+    // SAFETY: attached, valid frame; `word`'s UTF-8 is only used during the lookup.
+    unsafe {
+        let [word] = parse_args::<1>("shared_lookup", args, nargs, kwnames, &["word"], 1, &[])?;
+        let word = word.expect("required");
+        if ffi::PyUnicode_Check(word) == 0 {
+            return Err(raise(
+                ffi::PyExc_TypeError,
+                &format!(
+                    "shared_lookup() argument 'word' must be str, not {}",
+                    type_name(word)
+                ),
+            ));
+        }
+        let word = capi::str_utf8(word)?;
+        match state::get(module)?.lexicon.get(word) {
+            Some(n) => check(ffi::PyLong_FromUnsignedLongLong(n)),
+            None => {
+                ffi::Py_IncRef(ffi::Py_None());
+                Ok(ffi::Py_None())
+            }
+        }
+    }
+}
+
+/// Sets `dict[key] = value` (value is a new reference, consumed).
+///
+/// # Safety
+/// Attached; `dict` is a dict.
+unsafe fn set_item(dict: &Owned, key: &std::ffi::CStr, value: PyPtr) -> Result<(), ErrorSet> {
+    // SAFETY: attached; `value` is a new reference (or NULL with an exception set).
+    unsafe {
+        let value = Owned::new(value)?;
+        if ffi::PyDict_SetItemString(dict.as_ptr(), key.as_ptr(), value.as_ptr()) < 0 {
+            return Err(ErrorSet);
+        }
+    }
+    Ok(())
+}
+
+/// `shared_info() -> dict`
+unsafe fn shared_info(module: PyPtr) -> CallResult {
+    // SAFETY: attached; `module` is ours.
+    unsafe {
+        let st = state::get(module)?;
+        let lexicon = &st.lexicon;
+        let dict = Owned::new(ffi::PyDict_New())?;
+        set_item(
+            &dict,
+            c"address",
+            ffi::PyLong_FromSize_t(Arc::as_ptr(lexicon) as usize),
+        )?;
+        set_item(
+            &dict,
+            c"strong_count",
+            ffi::PyLong_FromSize_t(Arc::strong_count(lexicon)),
+        )?;
+        set_item(
+            &dict,
+            c"build_count",
+            ffi::PyLong_FromSize_t(shared::build_count()),
+        )?;
+        set_item(&dict, c"entries", ffi::PyLong_FromSize_t(lexicon.len()))?;
+        set_item(
+            &dict,
+            c"built_by_interpreter",
+            ffi::PyLong_FromLongLong(lexicon.built_by_interpreter),
+        )?;
+        Ok(dict.into_ptr())
+    }
+}
+
+/// `trigger_panic(where, /) -> NoReturn`
+unsafe fn trigger_panic(
+    _module: PyPtr,
+    args: *const PyPtr,
+    nargs: ffi::Py_ssize_t,
+    kwnames: PyPtr,
+) -> CallResult {
+    // SAFETY: attached, valid frame.
+    unsafe {
+        let [place] = parse_args::<1>("trigger_panic", args, nargs, kwnames, &["where"], 1, &[])?;
+        let place = place.expect("required");
+        if ffi::PyUnicode_Check(place) == 0 {
+            return Err(raise(
+                ffi::PyExc_TypeError,
+                &format!(
+                    "trigger_panic() argument 'where' must be str, not {}",
+                    type_name(place)
+                ),
+            ));
+        }
+        match capi::str_utf8(place)? {
+            "attached" => panic!("ftlab_isolated: deliberate panic (attached)"),
+            "detached" => {
+                capi::detached::<()>(|| panic!("ftlab_isolated: deliberate panic (detached)"));
+                unreachable!("the detached closure always panics")
+            }
+            other => Err(raise(
+                ffi::PyExc_ValueError,
+                &format!("trigger_panic() where must be 'attached' or 'detached', not {other:?}"),
+            )),
+        }
+    }
+}
+
+const FASTCALL_KW: c_int = ffi::METH_FASTCALL | ffi::METH_KEYWORDS;
+
+/// The method table (see the `SLOTS` comment in `lib.rs` for why a `static mut` is sound).
+pub static mut METHODS: [ffi::PyMethodDef; 10] = [
+    ffi::PyMethodDef {
+        ml_name: c"word_count".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunctionFastWithKeywords: word_count_entry,
+        },
+        ml_flags: FASTCALL_KW,
+        ml_doc: c"word_count($module, text, /, *, detach=True)\n--\n\n\
+Count the words of `text`, split like `str.split()`: the same result as\n\
+`collections.Counter(text.split())`, as a plain dict. With `detach=True` (the default)\n\
+the counting runs detached from the interpreter (its GIL released), so other threads of\n\
+this interpreter run meanwhile."
+            .as_ptr(),
+    },
+    ffi::PyMethodDef {
+        ml_name: c"sum_of_squares".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunctionFastWithKeywords: sum_of_squares_entry,
+        },
+        ml_flags: FASTCALL_KW,
+        ml_doc: c"sum_of_squares($module, data, /, *, detach=True)\n--\n\n\
+Sum of x*x over `data`: a C-contiguous buffer of native float64 (`array('d')`,\n\
+`memoryview(...).cast('d')`, a float64 NumPy array) read in place, or any iterable of\n\
+floats. With `detach=True` (the default) the sum runs detached from the interpreter.\n\
+Another thread must not write the buffer meanwhile (the result would be unspecified).\n\
+Raises ValueError for a buffer of another format, TypeError for other objects."
+            .as_ptr(),
+    },
+    ffi::PyMethodDef {
+        ml_name: c"counter_add".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunctionFastWithKeywords: counter_add_entry,
+        },
+        ml_flags: FASTCALL_KW,
+        ml_doc: c"counter_add($module, delta=1, /)\n--\n\n\
+Add `delta` to this module object's counter (one per interpreter) and return the new\n\
+value. Atomic, so threads of one interpreter on 3.13t never lose an update."
+            .as_ptr(),
+    },
+    ffi::PyMethodDef {
+        ml_name: c"counter_value".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunction: counter_value_entry,
+        },
+        ml_flags: ffi::METH_NOARGS,
+        ml_doc: c"counter_value($module, /)\n--\n\n\
+The current value of this module object's (this interpreter's) counter."
+            .as_ptr(),
+    },
+    ffi::PyMethodDef {
+        ml_name: c"interpreter_id".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunction: interpreter_id_entry,
+        },
+        ml_flags: ffi::METH_NOARGS,
+        ml_doc: c"interpreter_id($module, /)\n--\n\n\
+The ID of the interpreter that imported (executed) this module object; 0 for the main\n\
+interpreter."
+            .as_ptr(),
+    },
+    ffi::PyMethodDef {
+        ml_name: c"shared_lookup".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunctionFastWithKeywords: shared_lookup_entry,
+        },
+        ml_flags: FASTCALL_KW,
+        ml_doc: c"shared_lookup($module, word, /)\n--\n\n\
+Frequency of `word` in the process-wide, immutable Rust lexicon (shared by every\n\
+interpreter through one Arc), or None if absent. Words are 'w00000' .. 'w49999'."
+            .as_ptr(),
+    },
+    ffi::PyMethodDef {
+        ml_name: c"shared_info".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunction: shared_info_entry,
+        },
+        ml_flags: ffi::METH_NOARGS,
+        ml_doc: c"shared_info($module, /)\n--\n\n\
+Facts about the shared lexicon: 'address' (of the Arc'd data: the same in every\n\
+interpreter), 'strong_count' (1 + number of live module states holding it),\n\
+'build_count' (1: built once per process), 'entries', 'built_by_interpreter'."
+            .as_ptr(),
+    },
+    ffi::PyMethodDef {
+        ml_name: c"live_module_states".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunction: live_module_states_entry,
+        },
+        ml_flags: ffi::METH_NOARGS,
+        ml_doc: c"live_module_states($module, /)\n--\n\n\
+Number of initialised ftlab_isolated module states in the whole process (all\n\
+interpreters). Falls back when a sub-interpreter is destroyed and its module freed."
+            .as_ptr(),
+    },
+    ffi::PyMethodDef {
+        ml_name: c"trigger_panic".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunctionFastWithKeywords: trigger_panic_entry,
+        },
+        ml_flags: FASTCALL_KW,
+        ml_doc: c"trigger_panic($module, where, /)\n--\n\n\
+Panic in Rust, `where` in {'attached', 'detached'}; raises this interpreter's\n\
+ftlab_isolated.PanicException (never aborts). For tests."
+            .as_ptr(),
+    },
+    ffi::PyMethodDef::zeroed(),
+];

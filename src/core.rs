@@ -4,5 +4,11 @@
 //! same code runs under parking_lot/std in the extension and under loom in
 //! `tests/loom_<protocol>.rs`. Sequential-model properties (proptest) sit beside the code
 //! they check; their regressions are committed in `proptest-regressions/`.
+//!
+//! Each protocol's deliberately broken twins live in `<protocol>/broken.rs`, compiled only
+//! under `cfg(ftlab_loom)` (so loom can be shown to reject them) or with the `seeded-bugs`
+//! feature (so the stress hunt can be shown to find them).
 
+pub mod bank;
 pub mod counter;
+pub mod registry;

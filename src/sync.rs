@@ -12,6 +12,10 @@
 //! `UnsafeCell` follows loom's closure API (`with` / `with_mut`) so that loom can track every
 //! access to the cell's contents.
 //!
+//! [`thread_shard_hint`] gives each thread a small, stable number for spreading work over
+//! shards (round-robin per OS thread normally; loom's thread number under loom, so a model is
+//! deterministic).
+//!
 //! We use a crate-specific flag (`ftlab_loom`) rather than `cfg(loom)` so that dependencies
 //! which know `cfg(loom)` are not flipped into loom mode behind our back (crossbeam's lesson).
 
@@ -108,6 +112,17 @@ mod imp {
         }
     }
 
+    /// A small number, stable for the calling thread, for picking a shard: threads are
+    /// numbered round-robin in the order they first ask, so the first `n` threads asking get
+    /// `0..n` (perfect spread over `n` shards).
+    pub fn thread_shard_hint() -> usize {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        std::thread_local! {
+            static HINT: usize = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        HINT.with(|hint| *hint)
+    }
+
     /// `UnsafeCell` with loom's closure-based API, so loom can check every access.
     #[derive(Debug, Default)]
     pub struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
@@ -136,6 +151,19 @@ mod imp {
     };
     pub use loom::sync::Arc;
     pub use loom::thread;
+
+    /// A small number, stable for the calling (loom) thread: loom's thread number (0 for the
+    /// model's main thread, then 1, 2, … in spawn order), mirroring the round-robin numbering
+    /// of the normal backend. loom threads share one OS thread, so `std::thread_local!` would
+    /// give them all the same hint. loom exposes the number only through `Debug`
+    /// (`ThreadId(n)`); hashing the id instead would depend on how many executions the process
+    /// ran before, making models irreproducible.
+    pub fn thread_shard_hint() -> usize {
+        let id = format!("{:?}", loom::thread::current().id());
+        id.chars().filter(char::is_ascii_digit).fold(0, |n, digit| {
+            n * 10 + digit.to_digit(10).unwrap_or(0) as usize
+        })
+    }
 
     /// loom's mutex behind the same poison-free API as the parking_lot backend.
     #[derive(Debug)]

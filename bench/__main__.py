@@ -39,7 +39,8 @@ def _fmt(rec: dict) -> str:
     if "relative_speed" in rec:
         return f"  {rec['group']:13} {rec['case']:42} speed x{rec['relative_speed']:.2f} of alone"
     return (f"  {rec['group']:13} {rec['case']:42} {rec['threads']:2d} thr {rec['ops_per_s']:12.0f} ops/s  "
-            f"scaling x{rec['scaling']:.2f} (calibration x{rec['calibration_scaling']:.2f})")
+            f"scaling x{rec['scaling']:.2f} (calibration x{rec['calibration_scaling']:.2f})  "
+            f"ops/CPU-s x{rec['cpu_efficiency']:.2f} (calibration x{rec['calibration_cpu_efficiency']:.2f})")
 
 
 def _positive_int(text: str) -> int:

@@ -100,26 +100,31 @@ def scaling_group(
         raise RuntimeError(f"calibration loop failed: {failures[calibration.name]}")
     measured = [c for c in [calibration, *cases] if c.name not in failures]
     ctx.say(f"{group}: {len(measured) - 1} cases x threads {threads} x {ctx.reps} repetitions")
-    ops = harness.interleave(measured, threads, ctx.reps, failures, progress=lambda m: ctx.say(f"{group}: {m}"))
-    calib = ops[calibration.name]
+    samples = harness.interleave(measured, threads, ctx.reps, failures,
+                                 progress=lambda m: ctx.say(f"{group}: {m}"))
+    wall = {c: {n: [s.ops_per_s for s in v] for n, v in per.items()} for c, per in samples.items()}
+    cpu = {c: {n: [s.ops_per_cpu_s for s in v] for n, v in per.items()} for c, per in samples.items()}
     for c in measured:
         if c.name in failures:
             continue
         for n in threads:
-            ratio = harness.scaling(ops[c.name], n)
-            calib_ratio = harness.scaling(calib, n)
+            ratio = harness.scaling(wall[c.name], n)
+            calib_ratio = harness.scaling(wall[calibration.name], n)
             records.append(ctx.record(
                 group, c.name,
                 status="ok",
                 description=c.description,
                 threads=n,
-                reps=len(ops[c.name][n]),
+                reps=len(wall[c.name][n]),
                 iterations=c.iterations,
-                ops_per_s=harness.median(ops[c.name][n]),
-                ops_per_s_reps=[round(x, 1) for x in ops[c.name][n]],
+                ops_per_s=harness.median(wall[c.name][n]),
+                ops_per_s_reps=[round(x, 1) for x in wall[c.name][n]],
                 scaling=harness.median(ratio),
                 calibration_scaling=harness.median(calib_ratio),
                 relative_to_calibration=harness.median([a / b for a, b in zip(ratio, calib_ratio)]),
+                ops_per_cpu_s=harness.median(cpu[c.name][n]),
+                cpu_efficiency=harness.median(harness.scaling(cpu[c.name], n)),
+                calibration_cpu_efficiency=harness.median(harness.scaling(cpu[calibration.name], n)),
             ))
     for name, why in failures.items():
         records.append(ctx.record(group, name, status="error", detail=why))

@@ -81,7 +81,7 @@ def _bystander(ctx: Context, calibration: harness.Case) -> List[dict]:
                 worker.start()
                 started.wait()
                 time.sleep(0.01)
-            ops = harness.measure(calibration, 1)
+            ops = harness.measure(calibration, 1).ops_per_s
             stop.set()
             if worker is not None:
                 worker.join()

@@ -72,19 +72,30 @@ class Case:
         self.iterations = 0  # total work per measurement, set by `size`
 
 
-def run_threads(threads: int, make_loop: LoopFactory, per_thread: int) -> float:
-    """Runs `per_thread` iterations in each of `threads` threads; returns the wall seconds.
+class Timing:
+    """One measurement: wall seconds (first start to last end) and the threads' CPU seconds."""
+
+    __slots__ = ("wall", "cpu")
+
+    def __init__(self, wall: float, cpu: float) -> None:
+        self.wall = wall
+        self.cpu = cpu
+
+
+def run_threads(threads: int, make_loop: LoopFactory, per_thread: int) -> Timing:
+    """Runs `per_thread` iterations in each of `threads` threads; returns wall and CPU seconds.
 
     Setup (``make_loop``) happens in each thread before the start barrier. Each worker reads
-    the clock itself right after the barrier and right after its loop; the measured interval
-    is first start to last end. (Reading the clock in the main thread instead would count
+    the clocks itself right after the barrier and right after its loop; the wall interval is
+    first start to last end. (Reading the clock in the main thread instead would count
     nothing when the main thread is preempted just after the barrier on a loaded machine.)
+    CPU seconds (``time.thread_time``) summed over the workers are what the threads actually
+    ran: time stolen by other processes is not in it, cache-line contention is.
     """
     start = threading.Barrier(threads + 1)
     errors: List[BaseException] = []
-    starts: List[float] = []
-    ends: List[float] = []
-    clock = time.perf_counter
+    spans: List[tuple] = []
+    clock, cpu_clock = time.perf_counter, time.thread_time
 
     def body(index: int) -> None:
         loop: Optional[Loop] = None
@@ -93,15 +104,14 @@ def run_threads(threads: int, make_loop: LoopFactory, per_thread: int) -> float:
         except BaseException as e:  # reported by the main thread below
             errors.append(e)
         start.wait()
-        t0 = clock()
+        t0, c0 = clock(), cpu_clock()
         if loop is not None:
             try:
                 loop(per_thread)
             except BaseException as e:
                 errors.append(e)
-        t1 = clock()
-        starts.append(t0)  # list.append is atomic on every build
-        ends.append(t1)
+        c1, t1 = cpu_clock(), clock()
+        spans.append((t0, t1, c1 - c0))  # list.append is atomic on every build
 
     workers = [threading.Thread(target=body, args=(i,), daemon=True) for i in range(threads)]
     for w in workers:
@@ -111,14 +121,15 @@ def run_threads(threads: int, make_loop: LoopFactory, per_thread: int) -> float:
         w.join()
     if errors:
         raise errors[0]
-    return max(max(ends) - min(starts), 1e-9)
+    wall = max(s[1] for s in spans) - min(s[0] for s in spans)
+    return Timing(max(wall, 1e-9), max(sum(s[2] for s in spans), 1e-9))
 
 
 def size(case: Case, target_seconds: float) -> int:
     """Total iterations for which one thread needs about `target_seconds`."""
     iterations = 64
     while True:
-        elapsed = run_threads(1, case.make_loop, iterations)
+        elapsed = run_threads(1, case.make_loop, iterations).wall
         if elapsed >= target_seconds / 4 or iterations >= 1 << 30:
             break
         iterations *= 8 if elapsed < target_seconds / 64 else 2
@@ -126,11 +137,22 @@ def size(case: Case, target_seconds: float) -> int:
     return case.iterations
 
 
-def measure(case: Case, threads: int) -> float:
-    """Ops per second of `case` with its fixed total work split across `threads` threads."""
+class Sample:
+    """Throughput of one measurement: ops per wall second and ops per CPU second."""
+
+    __slots__ = ("ops_per_s", "ops_per_cpu_s")
+
+    def __init__(self, ops_per_s: float, ops_per_cpu_s: float) -> None:
+        self.ops_per_s = ops_per_s
+        self.ops_per_cpu_s = ops_per_cpu_s
+
+
+def measure(case: Case, threads: int) -> Sample:
+    """Throughput of `case` with its fixed total work split across `threads` threads."""
     per_thread = max(1, case.iterations // threads)
-    elapsed = run_threads(threads, case.make_loop, per_thread)
-    return per_thread * threads / elapsed
+    t = run_threads(threads, case.make_loop, per_thread)
+    ops = per_thread * threads
+    return Sample(ops / t.wall, ops / t.cpu)
 
 
 def interleave(
@@ -139,13 +161,13 @@ def interleave(
     reps: int,
     failures: Dict[str, str],
     progress: Optional[Callable[[str], None]] = None,
-) -> Dict[str, Dict[int, List[float]]]:
-    """ops/s per case per thread count, one list entry per repetition, interleaved.
+) -> Dict[str, Dict[int, List[Sample]]]:
+    """Samples per case per thread count, one list entry per repetition, interleaved.
 
     A case that raises is recorded in `failures` (name -> one-line reason) and dropped from
     the remaining repetitions; the others go on.
     """
-    out: Dict[str, Dict[int, List[float]]] = {c.name: {n: [] for n in threads} for c in cases}
+    out: Dict[str, Dict[int, List[Sample]]] = {c.name: {n: [] for n in threads} for c in cases}
     for rep in range(reps):
         if progress:
             progress(f"repetition {rep + 1}/{reps}")

@@ -19,6 +19,10 @@ calibration beside it:
   an object made by the main thread (shared refcount, contended), one made by the worker
   (owner's fast path), and an immortal one (None: no refcounting at all). If the hypothesis
   holds, the first scales like a shared frozen instance and the other two like the calibration.
+  ``probe_load_global_function`` loads a module-level function: on 3.13t functions, modules
+  and descriptors are marked for *deferred* reference counting (their refcount ops from the
+  interpreter's stack may be skipped and their freeing is left to the GC), so they need not
+  contend either, where the interpreter takes that path.
 * ``python_*_instance_method``: the same split for a plain Python class, to show the effect is
   CPython's, not PyO3's.
 * ``frozenmap_*``: ``FrozenMap.get`` on one shared instance; on a per-thread *copy* (made in the
@@ -70,6 +74,24 @@ def _load_loop(make_obj, in_worker: bool):
         return make_loop
 
     return factory
+
+
+def module_level_function():
+    """Loaded by `probe_load_global_function`: on 3.13t, functions use deferred refcounting."""
+    return None
+
+
+def _global_function_loop(_ftlab):
+    def make_loop(index):
+        def loop(n):
+            x = None
+            for _ in range(n):
+                x = module_level_function  # LOAD_GLOBAL of a function object (deferred refcount on 3.13t)
+            return x
+
+        return loop
+
+    return make_loop
 
 
 class PlainReader:
@@ -175,6 +197,8 @@ SPECS: List[CaseSpec] = [
      _load_loop(object, in_worker=True)),
     ("probe_load_immortal_object", [], "x = obj with obj = None (immortal: no refcounting)",
      _load_loop(lambda: None, in_worker=False)),
+    ("probe_load_global_function", [], "x = f, f a module-level function (3.13t: deferred refcounting)",
+     _global_function_loop),
     ("python_shared_instance_method", [], "plain Python class: obj.get(k) on one shared instance",
      _python_method(shared_instance=True)),
     ("python_per_thread_instance_method", [], "plain Python class: obj.get(k) on an instance per thread",

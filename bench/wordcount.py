@@ -80,7 +80,7 @@ def run(ctx: Context) -> List[dict]:
         for name, fn in cases.items():
             seconds[name].append(_timed(fn))
         for n in calib:
-            calib[n].append(harness.measure(calibration, n))
+            calib[n].append(harness.measure(calibration, n).ops_per_s)
     calib_scaling = harness.median(harness.scaling(calib, par))
     base = seconds["python_counter"]
     for name, secs in seconds.items():

@@ -240,6 +240,11 @@ def build(res: Results, plots: Dict[str, Optional[bytes]], plots_note: str) -> D
         verdict = findings.refcount_verdict(res, config) if config == ft else []
         doc.bullets(verdict)
         headers, rows = findings.immutability_rows(res, config)
+        if config == ft:
+            doc.p("*ops per CPU-second 1→N*: operations per second of CPU time the threads actually ran, N threads vs "
+                  "1. Time taken by other processes is not in it, so it is steadier than wall-clock scaling on a "
+                  "busy machine; cache-line contention *is* in it (a contended atomic burns cycles), so a value "
+                  "well below the calibration's ~1.0 means the threads slowed each other down.")
         doc.table(headers, rows, numeric=range(1, len(headers)))
     doc.figure("immutability_throughput", plots.get("immutability_throughput"),
                "Immutability study: throughput vs threads per case and configuration.")

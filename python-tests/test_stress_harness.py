@@ -201,3 +201,60 @@ def test_list_names_every_builtin_scenario():
     assert res.returncode == 0, res.stderr
     for name in ("counter.atomic", "bank", "registry", "work_queue", "once_resource", "rpds.hash_trie_map"):
         assert name in res.stdout
+
+
+def fake_seeded_build(tmp_path: Path) -> Path:
+    """A stand-in for `ci/envs --seeded`: the installed ftlab plus a Python `ftlab._seeded` whose
+    twins come from `stress_fixtures/stress_twins.py` (the Rust twins are hunted by ci/test)."""
+    import importlib.util
+    import shutil
+
+    spec = importlib.util.find_spec("ftlab")
+    seeded = tmp_path / "seeded"
+    if spec.submodule_search_locations:
+        shutil.copytree(list(spec.submodule_search_locations)[0], seeded / "ftlab")
+    else:  # a single-file extension: wrap it in a package
+        (seeded / "ftlab").mkdir(parents=True)
+        shutil.copy(spec.origin, seeded / "ftlab" / Path(spec.origin).name)
+        (seeded / "ftlab" / "__init__.py").write_text("from .ftlab import *\n")
+    (seeded / "ftlab" / "_seeded.py").write_text(
+        "from stress_twins import LosesIncrements as LostCounter, DeadlockingCounter as StuckCounter\n"
+        "BUGS = {'fake_lost_update': 'LostCounter', 'fake_deadlock': 'StuckCounter'}\n"
+    )
+    return seeded
+
+
+def test_hunt_detects_twins_and_checks_the_clean_build(tmp_path):
+    seeded = fake_seeded_build(tmp_path)
+    out = tmp_path / "hunt.jsonl"
+    res = stress("hunt", "--seeded-path", str(seeded), "--scenarios", str(FIXTURES / "hunt_scenarios.py"),
+                 "--cap", "15", "--round", "0.2", "--hang-timeout", "1", "--clean-seconds", "0.5",
+                 "--require", "all", "--jsonl", str(out), "--label", "hunt-test", env={"PYTHONPATH": str(FIXTURES)})
+    text = res.stdout + res.stderr
+    assert res.returncode == 0, text
+    rows = records(out)
+    hunted = {r["bug"]: r for r in rows if r["kind"] == "hunt"}
+    assert set(hunted) == {"fake_lost_update", "fake_deadlock"}, rows
+    lost = hunted["fake_lost_update"]
+    assert lost["detected"] and lost["detector"] in ("counter_total", "own_increments_visible"), lost
+    assert lost["seconds_to_detect"] is not None and lost["label"] == "hunt-test"
+    stuck = hunted["fake_deadlock"]
+    assert stuck["detected"] and stuck["detector"] == "timeout" and stuck["outcome"] == "timeout", stuck
+    clean = [r for r in rows if r["kind"] == "hunt-clean"]
+    assert [r["scenario"] for r in clean] == ["hunt_test.lost", "hunt_test.deadlock"], clean
+    assert all(r["outcome"] == "pass" and not r["false_alarm"] for r in clean), clean
+    assert "2/2 seeded bugs detected" in res.stdout and "clean build: 0 false alarm(s)" in res.stdout, text
+
+
+def test_hunt_fails_when_a_bug_escapes(tmp_path):
+    """A twin that is not broken at all must come out as NOT detected, and --require all fails."""
+    seeded = fake_seeded_build(tmp_path)
+    (seeded / "ftlab" / "_seeded.py").write_text(
+        "from ftlab import AtomicCounter as NotActuallyBroken\nBUGS = {'fake_lost_update': 'NotActuallyBroken'}\n")
+    out = tmp_path / "hunt.jsonl"
+    res = stress("hunt", "--seeded-path", str(seeded), "--scenarios", str(FIXTURES / "hunt_scenarios.py"),
+                 "--cap", "1", "--round", "0.2", "--no-clean", "--require", "all", "--jsonl", str(out))
+    assert res.returncode == 1, res.stdout + res.stderr
+    (rec,) = records(out)
+    assert rec["detected"] is False and rec["detector"] is None, rec
+    assert "missed: fake_lost_update" in res.stdout

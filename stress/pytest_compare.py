@@ -81,12 +81,15 @@ def attempt(bug: str, seeded: Path | None, threads: int, iterations: int) -> dic
         how = "pytest-timeout (hang)"
     elif failing:
         how = "failed: " + ", ".join(failing)
-    elif rc in (0, 5):
+    elif rc == 5 or (rc == 0 and not tests):
+        how = None
+        out = f"no pytest twin test matches -k {bug}"
+    elif rc == 0:
         how = None
     else:
         how = f"pytest exit {rc}: " + report.short(out[-300:], 200)
     return {"caught": how is not None, "how": how, "tests": tests, "seconds": seconds, "returncode": rc,
-            "output_tail": out[-1500:] if how else ""}
+            "output_tail": out[-1500:] if how or not tests else ""}
 
 
 def check_bug(bug: str, seeded: Path | None, threads: int, cap: float, iterations: int) -> dict[str, Any]:
@@ -96,7 +99,7 @@ def check_bug(bug: str, seeded: Path | None, threads: int, cap: float, iteration
     while True:
         attempts += 1
         res = attempt(bug, seeded, threads, iterations)
-        if res["caught"] or time.monotonic() - t0 >= cap:
+        if res["caught"] or not res["tests"] or time.monotonic() - t0 >= cap:
             res["attempts"] = attempts
             res["total_seconds"] = round(time.monotonic() - t0, 3)
             return res

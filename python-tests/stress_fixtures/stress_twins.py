@@ -827,3 +827,23 @@ class BrokenParallel:
     @staticmethod
     def trigger_panic(where):
         raise RuntimeError(f"a plain RuntimeError, not a PanicException ({where})")
+
+
+class DeadlockingCounter(_Counter):
+    """Takes two locks in an order that depends on the thread: two threads deadlock (a hang
+    twin for the hunt's timeout detector)."""
+
+    def __init__(self, start: int = 0) -> None:
+        super().__init__(start)
+        self._a, self._b = threading.Lock(), threading.Lock()
+        self._order = threading.local()
+        self._next = itertools.count()
+
+    def add(self, delta: int = 1) -> int:
+        if not hasattr(self._order, "flip"):
+            self._order.flip = next(self._next) % 2 == 1
+        first, second = (self._b, self._a) if self._order.flip else (self._a, self._b)
+        with first:
+            time.sleep(0)
+            with second:
+                return self._add(delta)

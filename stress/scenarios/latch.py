@@ -1,13 +1,30 @@
-"""Latch (`src/py/latch.rs`): set exactly once, and nobody waiting on it sleeps through the set.
+"""One-shot primitives (`src/py/latch.rs`): Latch and PublishSlot.
+
+`latch` — Latch: set exactly once, and nobody waiting on it sleeps through the set.
 
 Workers walk the same list of fresh latches in lockstep. Latch i has an owner (worker
 i % threads) that always calls `set()`; every other worker either races it with `set()` or
 `wait()`s for it (with a short timeout, re-waiting until the owner has either set it or left).
 Waiters pace the walk, so the racing `set()` calls really collide.
-Invariants:
+Latch invariants:
   during  `set_visible`: after `set()` returns, `is_set` is true;
           `wait_implies_set`: a `wait()` that returned True saw a set latch;
   after   `set_once`: exactly one `set()` call returned True for each latch that was set.
+
+`publish_slot` — PublishSlot: a reader that sees the value sees all of it.
+
+Workers walk the same list of fresh slots in lockstep. Slot i has two publishers (workers
+i % threads and (i+1) % threads) racing to `publish` different payloads; everyone else spins on
+`try_get()` until it returns a value (or both publishers have left). Payloads are long (256
+ints) so a slot that raises its "published" flag before the payload is complete leaves a wide
+window to see it torn.
+PublishSlot invariants:
+  during  `complete_publication`: `try_get()` returns None or exactly one of the two payloads;
+          `published_value_stable`: once seen, the value never changes;
+          `second_publish_rejected`: `publish` on a published slot raises ValueError;
+  after   `single_assignment`: exactly one `publish` succeeded per slot, and the slot holds the
+          winner's payload.
+Seeded twin hunted here: `relaxed_publication`.
 """
 
 from __future__ import annotations
@@ -59,4 +76,73 @@ class LatchSetOnce(Scenario):
         run.note("wakeups", sum(w.waited for w in run.workers))
 
 
-SCENARIOS = [LatchSetOnce("latch", target="ftlab:Latch")]
+
+LENGTH = 256
+
+
+def payload(i: int, who: int) -> list[int]:
+    base = (i * 2 + who) * LENGTH
+    return list(range(base, base + LENGTH))
+
+
+class PublishOnce(Scenario):
+    """PublishSlot: single assignment, readers never see a partial payload."""
+
+    def setup(self, run: Run) -> None:
+        self.slots = [run.target() for _ in range(self.params.get("slots", 3000))]
+
+    def thread_setup(self, w: Worker) -> None:
+        w.i = 0
+        w.won: list[int] = []
+
+    def step(self, w: Worker) -> object:
+        if w.i >= len(self.slots):
+            return DONE
+        i = w.i
+        slot = self.slots[i]
+        n = w.run.threads
+        publishers = {i % n: 0, (i + 1) % n: 1}
+        if w.index in publishers:
+            try:
+                slot.publish(payload(i, publishers[w.index]))
+                w.won.append(i)
+            except ValueError:
+                got = slot.try_get()
+                w.check(got is not None, "second_publish_rejected",
+                        lambda: f"slot {i}: publish raised ValueError but try_get() is None")
+        else:
+            others = [w.run.workers[p] for p in publishers]
+            while True:
+                got = slot.try_get()
+                if got is not None or all(p.done for p in others) or w.run.stopping:
+                    break
+            if got is not None:
+                ok = got == payload(i, 0) or got == payload(i, 1)
+                if not w.check(ok, "complete_publication",
+                               lambda: f"slot {i}: try_get() returned {len(got)} items, first {got[:4]}, "
+                               f"last {got[-4:]}: not a published payload"):
+                    w.i += 1
+                    return None
+                again = slot.try_get()
+                w.check(again == got, "published_value_stable", lambda: f"slot {i}: value changed after publication")
+        w.i += 1
+        return None
+
+    def finish(self, run: Run) -> None:
+        won: dict[int, list[int]] = {}
+        for w in run.workers:
+            for i in w.won:
+                won.setdefault(i, []).append(w.index)
+        for i, winners in won.items():
+            run.check(len(winners) == 1, "single_assignment", lambda: f"slot {i}: publish succeeded in workers {winners}")
+            got = self.slots[i].try_get()
+            n = run.threads
+            expected = payload(i, {i % n: 0, (i + 1) % n: 1}[winners[0]])
+            run.check(got == expected, "single_assignment", lambda: f"slot {i} holds {got and got[:3]}..., "
+                      f"not the payload of its publisher {winners[0]}")
+
+
+SCENARIOS = [
+    LatchSetOnce("latch", target="ftlab:Latch"),
+    PublishOnce("publish_slot", target="ftlab:PublishSlot", hunts=["relaxed_publication"]),
+]

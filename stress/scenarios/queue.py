@@ -1,4 +1,4 @@
-"""WorkQueue (`src/py/work_queue.rs`): every item put is delivered exactly once, then close.
+"""WorkQueue (`src/py/queue.rs`): every item put is delivered exactly once, then close.
 
 Half the workers produce tagged items `(producer, seq)` into a small bounded queue (capacity 8,
 so producers block and contend), the other half consume with short timeouts. At the end the

@@ -1,19 +1,27 @@
-"""Point (`src/py/point.rs`): a frozen value object read, hashed and pickled by every thread.
+"""Frozen values (`src/py/frozen.rs`): Point and FrozenMap, shared by every thread, never change.
 
-A handful of shared points are used by every worker as values and as dict keys.
+`point` — a handful of shared Points are used by every worker as values and as dict keys.
 Invariants (all during the run):
   `value_stable`: `x`/`y` keep their construction values;
   `hash_stable`, `equality`: hash and == agree with a freshly built equal point, and the shared
         points still work as dict keys;
   `attributes_read_only`: assigning `x` raises (AttributeError or TypeError) and changes nothing;
   `pickle_roundtrip`: `pickle.loads(pickle.dumps(p)) == p`.
+
+`frozen_map` — the checks every persistent map gets (`stress/persistent.py`): deriving versions
+with `set`/`remove`/`merge` never changes an older version (the shared base, the worker's
+previous one, versions published by other threads) and gives exactly the expected contents.
+FrozenMap adds `handle()`: a new Python object over the same Arc'd data, which must equal its
+origin (`handle_shares_data`).
 """
 
 from __future__ import annotations
 
 import pickle
+from typing import Any
 
 from stress import Run, Scenario, Worker
+from stress.persistent import PersistentMapSharing
 
 
 class PointSharing(Scenario):
@@ -48,4 +56,31 @@ class PointSharing(Scenario):
             w.check(copy == p, "pickle_roundtrip", lambda: f"pickle round trip of point {i} gave {copy!r}")
 
 
-SCENARIOS = [PointSharing("point", target="ftlab:Point")]
+class FrozenMapSharing(PersistentMapSharing):
+    """FrozenMap shared by all threads: old versions never change, derived ones are right."""
+
+    def make(self, run: Run, items: dict[str, Any]) -> Any:
+        return run.target(items)
+
+    def with_item(self, m: Any, key: str, value: Any) -> Any:
+        return m.set(key, value)
+
+    def without(self, m: Any, key: str) -> Any:
+        return m.remove(key)
+
+    def merged(self, m: Any, other: Any) -> Any:
+        return m.merge(other)
+
+    def step(self, w: Worker) -> None:
+        if w.ops % 97 == 0:
+            handle = self.base.handle()
+            w.check(handle == self.base and len(handle) == len(self.base_items), "handle_shares_data",
+                    lambda: f"handle() != its map (len {len(handle)} vs {len(self.base_items)})")
+            return
+        super().step(w)
+
+
+SCENARIOS = [
+    PointSharing("point", target="ftlab:Point"),
+    FrozenMapSharing("frozen_map", target="ftlab:FrozenMap"),
+]

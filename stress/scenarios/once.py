@@ -1,4 +1,4 @@
-"""OnceResource (`src/py/once_resource.rs`): `init` runs exactly once, everyone gets its result.
+"""OnceResource (`src/py/once.rs`): `init` runs exactly once, everyone gets its result.
 
 Workers walk the same list of fresh resources. `init` does a little work before returning (a
 short spin), so the first thread to reach a resource is slowed down and the others catch up with

@@ -47,6 +47,11 @@ def build(res: Results, plots: Dict[str, Optional[bytes]], plots_note: str) -> D
           "next to the *calibration* (pure-Python work on thread-local data) measured in the same repetitions: "
           "its scaling is how much parallelism the machine actually gave.")
 
+    top = findings.headline(res)
+    if top:
+        doc.h2("Headline")
+        doc.bullets(top)
+
     # ------------------------------------------------------------ skipped / bad input
     notes: List[str] = []
     for msg in run.get("bad_input") or []:

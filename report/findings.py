@@ -204,3 +204,64 @@ def refcount_verdict(res: Results, config: str) -> List[str]:
                    "the returned value's refcount is shared too; small ints and interned strings are immortal "
                    "and do not contend.")
     return out
+
+
+def headline(res: Results) -> List[str]:
+    """The at-a-glance bullets at the top of the report (each with its calibration)."""
+    n = res.cores()
+    out: List[str] = []
+    for c in res.configs():
+        stress = res.of("stress-run", config=c)
+        hunt = res.of("hunt", config=c)
+        if not stress and not hunt:
+            continue
+        parts = []
+        if stress:
+            passed = sum(1 for r in stress if r.get("outcome") == "pass")
+            skipped = sum(1 for r in stress if r.get("outcome") == "skipped")
+            parts.append(f"stress {passed}/{len(stress) - skipped} scenarios pass" + (f" ({skipped} skipped)" if skipped else ""))
+        if hunt:
+            parts.append(f"hunt {sum(1 for r in hunt if r.get('detected'))}/{len(hunt)} seeded bugs caught")
+        out.append(f"**{c}**: " + "; ".join(parts))
+    ft, gil = primary_ft(res), primary_gil(res)
+    if ft:
+        cal = res.bench(ft, "patterns", "calibration", n)
+        rows = [(case, res.bench(ft, "patterns", case, n), res.bench(gil, "patterns", case, n) if gil else None)
+                for case in res.bench_cases("patterns") if case != "calibration"]
+        rows = [r for r in rows if r[1]]
+        if rows and cal:
+            best = max(rows, key=lambda r: r[1]["scaling"])
+            worst = min(rows, key=lambda r: r[1]["scaling"])
+            out.append(f"Pattern scaling at {n} threads on {ft}: {fmt_ratio(worst[1]['scaling'])} (`{worst[0]}`) to "
+                       f"{fmt_ratio(best[1]['scaling'])} (`{best[0]}`); calibration {fmt_ratio(cal['scaling'])}"
+                       + (f"; on {gil} the calibration is {fmt_ratio(res.bench(gil, 'patterns', 'calibration', n)['scaling'])}"
+                          if gil and res.bench(gil, "patterns", "calibration", n) else ""))
+    for c in [x for x in (ft, gil) if x]:
+        seq, par = res.bench(c, "wordcount", "rust_sequential"), res.bench(c, "wordcount", "rust_parallel")
+        if seq:
+            out.append(f"Word count on {c}: Rust {fmt_ratio(seq['speedup_vs_counter'])} sequential"
+                       + (f", {fmt_ratio(par['speedup_vs_counter'])} rayon-parallel" if par else "")
+                       + f" vs `collections.Counter` (talk: 2–4x; calibration {fmt_ratio(seq['calibration_scaling'])}"
+                       f" at {seq['calibration_threads']} threads)")
+    if ft:
+        sh, hd = res.bench(ft, "immutability", "frozenmap_shared_instance", n), \
+            res.bench(ft, "immutability", "frozenmap_per_thread_handle", n)
+        cal = res.bench(ft, "immutability", "calibration", n)
+        rel = res.relative(ft, "immutability", "frozenmap_per_thread_handle", "frozenmap_shared_instance", n)
+        if sh and hd and cal:
+            out.append(f"Immutability on {ft} at {n} threads: one shared FrozenMap scales {fmt_ratio(sh['scaling'])}, "
+                       f"per-thread handles {fmt_ratio(hd['scaling'])} ({fmt_ratio(rel)} the shared one's "
+                       f"throughput); calibration {fmt_ratio(cal['scaling'])}")
+        for c in [x for x in (ft, gil) if x]:
+            m = res.bench(c, "counters", "mutex_counter", n)
+            if not m:
+                continue
+            bits = []
+            for case in ("atomic_counter", "sharded_counter", "python_lock_counter"):
+                r = res.relative(c, "counters", case, "mutex_counter", n)
+                if r:
+                    bits.append(f"{case.replace('_counter', '')} {fmt_ratio(r)}")
+            cal = res.bench(c, "counters", "calibration", n)
+            out.append(f"Counters on {c} at {n} threads, vs the mutex: " + ", ".join(bits)
+                       + (f" (calibration {fmt_ratio(cal['scaling'])})" if cal else ""))
+    return out

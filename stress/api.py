@@ -91,6 +91,8 @@ class Scenario:
             `run.target`. `--target` (and `hunt`) override it with a twin of the same API.
         description: one line for `python -m stress list` (default: first docstring line).
         hunts: names of seeded bugs (`ftlab._seeded.BUGS`) this scenario is the detector for.
+        requires: attribute names the target must have (e.g. functions of a module target); if
+            one is missing the result is `skipped`, not an error.
         params: free-form keyword parameters given to the constructor (`self.params`).
     """
 
@@ -98,6 +100,7 @@ class Scenario:
     target: str = ""
     description: str = ""
     hunts: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -106,6 +109,7 @@ class Scenario:
         *,
         description: str | None = None,
         hunts: tuple[str, ...] | list[str] | None = None,
+        requires: tuple[str, ...] | list[str] | None = None,
         **params: Any,
     ) -> None:
         if name is not None:
@@ -116,6 +120,8 @@ class Scenario:
             self.description = description
         if hunts is not None:
             self.hunts = tuple(hunts)
+        if requires is not None:
+            self.requires = tuple(requires)
         self.params: dict[str, Any] = params
         if not self.description:
             doc = (type(self).__doc__ or "").strip()

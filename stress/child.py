@@ -269,6 +269,11 @@ def execute(spec: dict[str, Any], result_path: str, state: _State) -> dict[str, 
     if failed:
         result.update(outcome=failed, detail=why)
         return result
+    absent = [name for name in sc.requires if not hasattr(target, name)]
+    if absent:
+        result.update(outcome="skipped", detail=f"{spec['target']} has no attribute {absent[0]!r} "
+                      f"(not built into the installed {split_target(spec['target'])[0]}?)")
+        return result
     if free_threaded and not gil_at_start and result["gil_enabled"] and not spec.get("allow_gil"):
         result["detail"] = (
             f"GIL guard: importing the target {spec['target']!r} (or the scenarios module) re-enabled the GIL "

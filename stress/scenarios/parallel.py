@@ -96,7 +96,7 @@ class PanicIsAnException(Scenario):
 
 
 SCENARIOS = [
-    WordCountAgrees("parallel.word_count", target="ftlab"),
-    SumOfSquaresAgrees("parallel.sum_of_squares", target="ftlab"),
-    PanicIsAnException("parallel.panic", target="ftlab"),
+    WordCountAgrees("parallel.word_count", target="ftlab", requires=["word_count"]),
+    SumOfSquaresAgrees("parallel.sum_of_squares", target="ftlab", requires=["sum_of_squares"]),
+    PanicIsAnException("parallel.panic", target="ftlab", requires=["trigger_panic", "word_count"]),
 ]

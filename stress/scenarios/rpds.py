@@ -88,6 +88,6 @@ class ListSharing(Scenario):
 
 
 SCENARIOS = [
-    HashTrieMapSharing("rpds.hash_trie_map", target="rpds"),
-    ListSharing("rpds.list", target="rpds"),
+    HashTrieMapSharing("rpds.hash_trie_map", target="rpds", requires=["HashTrieMap"]),
+    ListSharing("rpds.list", target="rpds", requires=["List"]),
 ]

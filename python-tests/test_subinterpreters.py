@@ -321,3 +321,29 @@ def test_memory_detector_flags_a_leaking_cycle():
     per_cycle = excess_growth_mib(10, {"module": leaking_cycle, "control": subinterpreter_cycle(CYCLE_CONTROL)})
     assert per_cycle["module"] - per_cycle["control"] > EXCESS_BOUND_MIB, per_cycle
     kept.clear()
+
+
+# --- the four-models benchmark's server (stress/subinterp_models.py) --------------------------------
+
+
+def test_models_server_runs_every_kernel_under_threads_and_subinterpreters():
+    from stress import subinterp_models
+
+    server = subinterp_models.Server()
+    try:
+        for execution in ("threads", "subinterp"):
+            for kernel in subinterp_models.KERNELS:
+                for detach in (False, True):
+                    assert server.measure(execution, kernel, detach, workers=2, calls=3) > 0
+        assert len(server.pool) == 2
+    finally:
+        server.close()
+    assert S.list_ids() == [0]
+
+
+def test_models_cli_rejects_bad_input_with_exit_2():
+    from stress import subinterp_models
+
+    assert subinterp_models.main(["--workers", "0"]) == 2
+    assert subinterp_models.main(["--reps", "0"]) == 2
+    assert subinterp_models.main(["--gil-python", "/nonexistent/python"]) == 2

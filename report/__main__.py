@@ -64,6 +64,8 @@ def build(res: Results, plots: Dict[str, Optional[bytes]], plots_note: str) -> D
                          f"{r.get('detail', '')[:300]}")
         elif r.get("status") == "build_failed":
             notes.append(f"interpreter {r['label']}: build failed — {r.get('detail', '')[:300]}")
+        elif r.get("status") == "build_partial":
+            notes.append(f"interpreter {r['label']}: build partly failed — {r.get('detail', '')[:300]}")
     for r in res.of("step"):
         if r.get("outcome") == "skipped":
             notes.append(f"{r['config']}: {r['step']} skipped — {r.get('detail', '')}")
@@ -90,7 +92,7 @@ def build(res: Results, plots: Dict[str, Optional[bytes]], plots_note: str) -> D
     rows = []
     interp = {r["label"]: r for r in res.of("interpreter")}
     for label, r in sorted(interp.items(), key=lambda kv: config_key(kv[0])):
-        if r.get("status") != "ok":
+        if r.get("status") not in ("ok", "build_partial"):
             rows.append([label, r.get("version", "–"), "yes" if r.get("free_threaded") else "–", "–", "–",
                          "missing" if r.get("status") == "missing" else "build failed", "–", "–", "–", "–"])
             continue
@@ -106,7 +108,8 @@ def build(res: Results, plots: Dict[str, Optional[bytes]], plots_note: str) -> D
                 name, cfg.get("version", "?"), "yes" if cfg.get("free_threaded") else "no",
                 cfg.get("PYTHON_GIL") or "unset",
                 ("on" if gil else "off") if "ftlab_error" not in cfg else f"import failed: {cfg['ftlab_error']}",
-                f"ok ({r.get('build_seconds', 0):.0f} s, {r.get('source')})",
+                (f"ok ({r.get('build_seconds', 0):.0f} s, {r.get('source')})" if r.get("status") == "ok" else
+                 f"FAILED in part ({r.get('build_seconds', 0):.0f} s; ftlab imports, steps ran)"),
                 pytest_cell, outcome_cell(steps.get("stress")) + _tally(res.of("stress-run", config=name), "outcome"),
                 outcome_cell(steps.get("hunt")) + _caught(res.of("hunt", config=name)),
                 outcome_cell(steps.get("bench")),
@@ -307,8 +310,10 @@ def _timings(doc: Document, res: Results) -> Document:
     rows = [[r["config"], r["step"], outcome_cell(r), r.get("log", "")]
             for r in sorted(res.of("step"), key=lambda r: config_key(r["config"]))]
     for r in res.of("interpreter"):
-        if r.get("status") == "ok":
-            rows.append([r["label"], "venv + build (ci/envs)", f"ok ({r.get('build_seconds', 0):.0f} s)", r.get("log", "")])
+        if r.get("status") in ("ok", "build_partial", "build_failed"):
+            word = {"ok": "ok", "build_partial": "fail (partial)", "build_failed": "fail"}[r["status"]]
+            rows.append([r["label"], "venv + build (ci/envs)", f"{word} ({r.get('build_seconds', 0):.0f} s)",
+                         r.get("log", "")])
     doc.table(["config", "step", "outcome", "log"], rows)
     failed = [r for r in res.of("step") if r.get("outcome") in ("fail", "timeout")]
     for r in failed:

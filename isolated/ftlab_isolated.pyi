@@ -9,8 +9,21 @@ from typing import NoReturn, TypedDict
 
 from typing_extensions import Buffer
 
+__all__ = [
+    "__version__",
+    "PanicException",
+    "word_count",
+    "sum_of_squares",
+    "counter_add",
+    "counter_value",
+    "interpreter_id",
+    "shared_lookup",
+    "shared_info",
+    "live_module_states",
+    "trigger_panic",
+]
+
 __version__: str
-__all__: list[str]
 
 class PanicException(BaseException):
     """A Rust panic inside ftlab_isolated (one class per interpreter; a BaseException,

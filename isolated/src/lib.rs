@@ -25,6 +25,10 @@
 //! Unsafe code is confined to the C-API boundary: [`capi`] (argument parsing, errors, the
 //! panic guard, detaching) and the module-state lifecycle in [`state`]; every `unsafe` block
 //! states why it is sound. The kernels themselves are safe Rust from `ftlab::core`.
+//!
+//! The crate has no loom models: under `--cfg ftlab_loom` (where `ftlab::sync` becomes loom's,
+//! whose atomics cannot live in statics) it compiles to nothing.
+#![cfg(not(ftlab_loom))]
 
 mod capi;
 mod functions;

@@ -159,7 +159,9 @@ like PyO3's PanicException, so `except Exception` does not swallow it)."
         LIVE_STATES.fetch_add(1, Ordering::SeqCst);
 
         // Module attributes. On failure the state stays ready and `m_free` releases it.
-        if ffi::PyModule_AddObjectRef(module, c"PanicException".as_ptr(), panic_exception) < 0 {
+        if ffi::compat::PyModule_AddObjectRef(module, c"PanicException".as_ptr(), panic_exception)
+            < 0
+        {
             return Err(ErrorSet);
         }
         let version = concat!(env!("CARGO_PKG_VERSION"), "\0");
@@ -176,7 +178,7 @@ like PyO3's PanicException, so `except Exception` does not swallow it)."
                 return Err(ErrorSet);
             }
         }
-        if ffi::PyModule_AddObjectRef(module, c"__all__".as_ptr(), all.as_ptr()) < 0 {
+        if ffi::compat::PyModule_AddObjectRef(module, c"__all__".as_ptr(), all.as_ptr()) < 0 {
             return Err(ErrorSet);
         }
         Ok(())

@@ -1,6 +1,9 @@
 """Type stubs for ftlab, the free-threading concurrency pattern library (PyO3 extension)."""
 
-from typing import final
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Literal, SupportsFloat, SupportsIndex, final
+
+from typing_extensions import Buffer
 
 __version__: str
 
@@ -25,3 +28,135 @@ class AtomicCounter:
     @property
     def value(self) -> int:
         """The current value."""
+
+# --- Frozen values (src/py/frozen.rs) -------------------------------------------------------
+
+@final
+class Point:
+    """A 2-D point with read-only float coordinates: hashable, comparable, picklable.
+
+    `Point(x, y)`; `p.x`, `p.y`; setting or deleting an attribute raises `AttributeError`.
+    Equal points hash equally (`Point(0.0, 1.0) == Point(-0.0, 1.0)` and their hashes agree).
+    """
+
+    def __new__(cls, x: float, y: float) -> Point: ...
+    @property
+    def x(self) -> float:
+        """The x coordinate."""
+    @property
+    def y(self) -> float:
+        """The y coordinate."""
+    def translated(self, dx: float, dy: float) -> Point:
+        """A new point moved by `(dx, dy)`; this one is unchanged."""
+    def __eq__(self, other: object) -> bool: ...
+    def __ne__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[type[Point], tuple[float, float]]:
+        """Pickle support: rebuilt as `Point(x, y)`."""
+
+@final
+class FrozenMap:
+    """An immutable `str -> object` map sharing structure between versions.
+
+    `set`, `remove` and `merge` return a NEW map (O(log n) new nodes, the rest shared) and never
+    change this one, so a map can be read from any number of threads with no lock. Iteration is
+    in sorted key order. `handle()` returns another Python object over the same shared data.
+    """
+
+    def __new__(cls, mapping: Mapping[str, object] | FrozenMap | None = None) -> FrozenMap: ...
+    def set(self, key: str, value: object) -> FrozenMap:
+        """A new map with `key` bound to `value`; this map is unchanged."""
+    def remove(self, key: str) -> FrozenMap:
+        """A new map without `key`; this map is unchanged. Raises KeyError if `key` is absent."""
+    def merge(self, other: Mapping[str, object] | FrozenMap) -> FrozenMap:
+        """A new map with the entries of both; `other`'s values win on common keys (like
+        `dict | other`). `other` is a FrozenMap or a mapping with str keys. Neither changes."""
+    def get(self, key: object, default: object = None) -> Any:
+        """The value for `key`, or `default` (None) if absent."""
+    def handle(self) -> FrozenMap:
+        """A new Python object sharing this map's data (no copy). Give each thread its own handle
+        to avoid contention on one object's reference count on free-threaded Python."""
+    def shares_data_with(self, other: FrozenMap) -> bool:
+        """True if `other` is a handle on (or a copy sharing) exactly the same data."""
+    def lookup_many(self, keys: Sequence[str], repeat: int = 1, *, detach: bool = False) -> int:
+        """Looks up every key of `keys` (a sequence of str), `repeat` times over, and returns the
+        number of hits. Touches no value object: per-call Python overhead is the reference
+        count of this map and the one-time conversion of `keys`. With `detach=True` the loop
+        runs detached from the interpreter (on a GIL build, other threads run meanwhile)."""
+    def keys(self) -> list[str]:
+        """The keys, in sorted order."""
+    def values(self) -> list[Any]:
+        """The values, in sorted key order."""
+    def items(self) -> list[tuple[str, Any]]:
+        """The `(key, value)` pairs, in sorted key order."""
+    def to_dict(self) -> dict[str, Any]:
+        """Converts to a new, independent `dict`."""
+    def __getitem__(self, key: object) -> Any: ...
+    def __contains__(self, key: object) -> bool: ...
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[str]:
+        """Iterates over a snapshot list of the keys (sorted). The map cannot change, so the
+        snapshot is exact; a plain list iterator keeps iteration thread-safe for free."""
+    def __eq__(self, other: object) -> bool:
+        """Equal to another FrozenMap with the same keys and equal values (`is` or `==`, like
+        dict). Comparing with anything else returns NotImplemented."""
+    def __hash__(self) -> int:
+        """Hash of the items (TypeError if a value is unhashable), consistent with `==`."""
+    def __reduce__(self) -> tuple[type[FrozenMap], tuple[dict[str, Any]]]:
+        """Pickle support: rebuilt as `FrozenMap(dict)`."""
+
+# --- Anti-pattern (src/py/anti_pattern.rs) ---------------------------------------------------
+
+@final
+class UnsyncCounter:
+    """ANTI-PATTERN (on purpose): a counter with `&mut self` methods and no synchronization.
+
+    Concurrent calls from several threads raise `RuntimeError("Already borrowed")` /
+    `RuntimeError("Already mutably borrowed")` instead of waiting; the state is never
+    corrupted. Use `MutexGuardedCounter` or `AtomicCounter` for shared counters.
+    """
+
+    def __new__(cls, start: int = 0) -> UnsyncCounter: ...
+    def add(self, delta: int = 1) -> int:
+        """Adds `delta` (default 1) and returns the new value. Holds an exclusive borrow of the
+        object while it detaches for a moment: a concurrent call raises RuntimeError.
+        OverflowError if the result does not fit a signed 64-bit integer."""
+    @property
+    def value(self) -> int:
+        """The current value (a shared borrow: fails while an `add` is in progress)."""
+
+# --- Parallel work and panics (src/py/parallel.rs) -------------------------------------------
+
+class PanicException(BaseException):
+    """A Rust panic surfaced as a Python exception (`pyo3_runtime.PanicException`)."""
+
+def word_count(text: str, *, parallel: bool = False, detach: bool = True) -> dict[str, int]:
+    """Counts the words of `text` exactly like `collections.Counter(text.split())`.
+
+    `parallel=True` counts chunks on rayon's thread pool. `detach=True` (default) releases the
+    interpreter while counting, so other Python threads run meanwhile even on a GIL build.
+    Raises TypeError if `text` is not a str, UnicodeEncodeError (a ValueError) if it holds lone
+    surrogates.
+    """
+
+def sum_of_squares(
+    data: Buffer | Iterable[SupportsFloat | SupportsIndex],
+    *,
+    parallel: bool = False,
+    detach: bool = True,
+) -> float:
+    """Σ x² over `data`: any buffer of float64 (`array('d')`, a memoryview of one, numpy float64
+    arrays) or an iterable of real numbers.
+
+    Buffers are copied before the interpreter is released (a concurrent writer could otherwise
+    race with the read). `parallel=True` computes block sums on rayon's pool; the result is
+    bit-identical to the sequential one. `detach=True` (default) releases the interpreter while
+    computing. TypeError for anything else (with the offending format or element).
+    """
+
+def trigger_panic(where: Literal["attached", "detached", "rayon"]) -> None:
+    """Panics on purpose, to show that a Rust panic becomes `pyo3_runtime.PanicException`
+    (exported as `ftlab.PanicException`, a BaseException subclass) and the interpreter keeps
+    working. `where` is "attached" (panic while attached), "detached" (inside `py.detach`) or
+    "rayon" (inside a rayon task, itself run detached). ValueError for anything else.
+    """

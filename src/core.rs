@@ -11,4 +11,7 @@
 
 pub mod bank;
 pub mod counter;
+pub mod frozen_map;
+pub mod kernels;
 pub mod registry;
+pub mod wordcount;

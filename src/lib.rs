@@ -23,5 +23,17 @@ fn ftlab(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<py::counter::MutexGuardedCounter>()?;
     m.add_class::<py::counter::AtomicCounter>()?;
+    m.add_class::<py::frozen::Point>()?;
+    m.add_class::<py::frozen::FrozenMap>()?;
+    m.add_class::<py::anti_pattern::UnsyncCounter>()?;
+    m.add_function(wrap_pyfunction!(py::parallel::word_count, m)?)?;
+    m.add_function(wrap_pyfunction!(py::parallel::sum_of_squares, m)?)?;
+    m.add_function(wrap_pyfunction!(py::parallel::trigger_panic, m)?)?;
+    // The type Rust panics surface as (`pyo3_runtime.PanicException`, a BaseException
+    // subclass), exported so callers can catch it by name.
+    m.add(
+        "PanicException",
+        m.py().get_type::<pyo3::panic::PanicException>(),
+    )?;
     Ok(())
 }

@@ -9,5 +9,8 @@
 //!   stop-the-world pause on 3.13t.
 //! * Rust panics become Python exceptions (PyO3's `PanicException`) — never an abort.
 
+pub mod anti_pattern;
 pub mod counter;
+pub mod frozen;
+pub mod parallel;
 pub mod subinterpreters;

@@ -28,7 +28,7 @@
 //!   thread that started the parallel loop, so panics in rayon tasks take the same road. The
 //!   crate never sets `panic = "abort"`; that must stay so.
 
-use pyo3::buffer::{PyBuffer, PyUntypedBuffer};
+use pyo3::buffer::{Element, PyUntypedBuffer};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
@@ -111,13 +111,26 @@ fn copy_floats(data: &Bound<'_, PyAny>) -> PyResult<Vec<f64>> {
         Ok(buffer) => {
             let format = buffer.format().to_string_lossy().into_owned();
             let item_size = buffer.item_size();
-            let typed: PyBuffer<f64> = buffer.into_typed().map_err(|_| {
-                PyTypeError::new_err(format!(
+            if item_size != 8 || !<f64 as Element>::is_compatible_format(buffer.format()) {
+                return Err(PyTypeError::new_err(format!(
                     "sum_of_squares: buffer items have format '{format}' ({item_size} bytes); \
                      expected float64 (format 'd'), e.g. array('d', ...)"
-                ))
-            })?;
-            typed.to_vec(py)
+                )));
+            }
+            if buffer.item_count() == 0 {
+                // PyO3 rejects empty buffers whose (never dereferenced) pointer is not 8-byte
+                // aligned, and CPython's empty `array('d')` exports a 1-byte-aligned dummy.
+                return Ok(Vec::new());
+            }
+            match buffer.into_typed::<f64>() {
+                Ok(typed) => typed.to_vec(py),
+                // The format is right, so PyO3 refused the alignment (e.g. a memoryview cast
+                // from an odd offset of a bytearray).
+                Err(_) => Err(PyValueError::new_err(
+                    "sum_of_squares: float64 buffer is not 8-byte aligned; pass a copy \
+                     (e.g. array('d', data))",
+                )),
+            }
         }
         // Not a buffer exporter: fall back to iterating.
         Err(err) if err.is_instance_of::<PyTypeError>(py) => {

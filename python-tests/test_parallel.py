@@ -126,16 +126,16 @@ def test_sum_of_squares_inputs():
     assert sum_of_squares([float("inf")]) == math.inf
 
 
-@given(st.lists(st.floats(allow_nan=False, allow_infinity=False, width=64), max_size=10_000))
+# Moderate values with fractional parts: rounding then depends on the association order.
+@given(st.lists(st.floats(-1e3, 1e3), max_size=10_000))
 @settings(deadline=None, max_examples=50)
 def test_sum_of_squares_parallel_is_bit_identical(values):
     arr = array.array("d", values)
     seq = sum_of_squares(arr)
     for mode in MODES:
         got = sum_of_squares(arr, **mode)
-        assert got == seq or (math.isinf(got) and math.isinf(seq)), mode
-    if all(abs(x) < 1e150 for x in values):
-        assert math.isclose(seq, math.fsum(x * x for x in values), rel_tol=1e-12, abs_tol=1e-300)
+        assert got == seq, mode
+    assert math.isclose(seq, math.fsum(x * x for x in values), rel_tol=1e-12)
 
 
 def test_sum_of_squares_exact_on_integers():

@@ -51,9 +51,21 @@ mod tests {
 
     proptest! {
         /// Parallel and sequential agree exactly, on lengths that straddle block boundaries.
+        /// Moderate values with fractional parts, where the association order changes the
+        /// rounding (among arbitrary f64s one infinite square or a NaN hides every other term,
+        /// so those get their own property below).
         #[test]
         fn parallel_is_bit_identical_to_sequential(
-            data in proptest::collection::vec(any::<f64>(), 0..3 * BLOCK + 7)
+            data in proptest::collection::vec(-1e3f64..1e3, 0..3 * BLOCK + 7)
+        ) {
+            let (s, p) = (sum_of_squares(&data), sum_of_squares_parallel(&data));
+            prop_assert_eq!(s.to_bits(), p.to_bits(), "{} vs {}", s, p);
+        }
+
+        /// Special values (inf, NaN, subnormals, -0.0) give the same result both ways.
+        #[test]
+        fn parallel_matches_sequential_on_special_values(
+            data in proptest::collection::vec(any::<f64>(), 0..64)
         ) {
             let (s, p) = (sum_of_squares(&data), sum_of_squares_parallel(&data));
             prop_assert!(s.to_bits() == p.to_bits() || (s.is_nan() && p.is_nan()), "{} vs {}", s, p);

@@ -40,7 +40,7 @@ def gil_enabled() -> bool:
 
 texts = st.lists(
     st.one_of(
-        st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=6),
+        st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=6),
         st.sampled_from(PY_WHITESPACE + NOT_WHITESPACE_LOOKALIKES),
         st.sampled_from(["to", "be", "or", "not", "\u00e9t\u00e9", "\U0001f600"]),
     ),

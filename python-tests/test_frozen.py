@@ -284,6 +284,46 @@ def test_readers_never_see_other_threads_updates():
     assert base.to_dict() == base_dict
 
 
+def test_building_from_a_dict_other_threads_mutate():
+    """FrozenMap(d) copies d's items in one step, so threads resizing d meanwhile can't make
+    the construction fail half-way ("dictionary changed size during iteration")."""
+    shared = {f"k{i}": i for i in range(100)}
+    barrier = threading.Barrier(THREADS)
+    stop = threading.Event()
+    sizes: list[int] = []
+    failures: list[BaseException] = []
+
+    def mutate(t: int) -> None:
+        barrier.wait()
+        i = 0
+        while not stop.is_set():
+            shared[f"x{t}-{i % 7}"] = i
+            shared.pop(f"x{t}-{(i + 3) % 7}", None)
+            i += 1
+
+    def build() -> None:
+        barrier.wait()
+        try:
+            for _ in range(300):
+                m = FrozenMap(shared)
+                assert all(f"k{i}" in m for i in range(0, 100, 9))
+                sizes.append(len(m))
+        except BaseException as e:  # noqa: BLE001
+            failures.append(e)
+
+    mutators = [threading.Thread(target=mutate, args=(t,)) for t in range(THREADS // 2)]
+    builders = [threading.Thread(target=build) for _ in range(THREADS - THREADS // 2)]
+    for t in mutators + builders:
+        t.start()
+    for t in builders:
+        t.join()
+    stop.set()
+    for t in mutators:
+        t.join()
+    assert failures == []
+    assert all(100 <= n <= 100 + 7 * len(mutators) for n in sizes)
+
+
 def test_handles_on_many_threads_agree():
     m = FrozenMap({str(i): i for i in range(256)})
     keys = [str(i) for i in range(0, 300, 3)]

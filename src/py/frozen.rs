@@ -156,14 +156,11 @@ fn map_from(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Map> {
     if let Ok(frozen) = obj.cast::<FrozenMap>() {
         return Ok(frozen.get().map.clone());
     }
-    let items = match obj.getattr_opt("items")? {
-        Some(items) if items.is_callable() => items.call0()?,
-        _ => {
-            return Err(PyTypeError::new_err(format!(
-                "{what}: expected a mapping with str keys (e.g. a dict or FrozenMap), not '{}'",
-                obj.get_type().name()?
-            )))
-        }
+    // A dict's items are copied into a list in one step (under the dict's critical section on
+    // 3.13t), so another thread mutating the dict cannot make the iteration fail half-way.
+    let items = match obj.cast::<PyDict>() {
+        Ok(dict) => dict.items().into_any(),
+        Err(_) => mapping_items(obj, what)?,
     };
     let mut map = Map::new();
     for item in items.try_iter()? {
@@ -171,6 +168,17 @@ fn map_from(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Map> {
         map = map.insert(required_str_key(&key, what)?, PyValue::new(value));
     }
     Ok(map)
+}
+
+/// `obj.items()` for any mapping-like object, or a TypeError.
+fn mapping_items<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Bound<'py, PyAny>> {
+    match obj.getattr_opt("items")? {
+        Some(items) if items.is_callable() => items.call0(),
+        _ => Err(PyTypeError::new_err(format!(
+            "{what}: expected a mapping with str keys (e.g. a dict or FrozenMap), not '{}'",
+            obj.get_type().name()?
+        ))),
+    }
 }
 
 #[pymethods]

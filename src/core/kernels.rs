@@ -50,6 +50,9 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        // Inputs run to 12k floats; 64 cases keep the debug-build test under a few seconds.
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
         /// Parallel and sequential agree exactly, on lengths that straddle block boundaries.
         /// Moderate values with fractional parts, where the association order changes the
         /// rounding (among arbitrary f64s one infinite square or a NaN hides every other term,

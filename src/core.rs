@@ -13,5 +13,8 @@ pub mod bank;
 pub mod counter;
 pub mod frozen_map;
 pub mod kernels;
+pub mod latch;
+pub mod once;
+pub mod queue;
 pub mod registry;
 pub mod wordcount;

@@ -22,7 +22,8 @@
 #[cfg(not(ftlab_loom))]
 mod imp {
     pub use std::sync::atomic::{
-        fence, AtomicBool, AtomicI64, AtomicIsize, AtomicPtr, AtomicU64, AtomicUsize, Ordering,
+        fence, AtomicBool, AtomicI64, AtomicIsize, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize,
+        Ordering,
     };
     pub use std::sync::Arc;
     pub use std::thread;
@@ -147,7 +148,8 @@ mod imp {
 mod imp {
     pub use loom::cell::UnsafeCell;
     pub use loom::sync::atomic::{
-        fence, AtomicBool, AtomicI64, AtomicIsize, AtomicPtr, AtomicU64, AtomicUsize, Ordering,
+        fence, AtomicBool, AtomicI64, AtomicIsize, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize,
+        Ordering,
     };
     pub use loom::sync::Arc;
     pub use loom::thread;

@@ -1,0 +1,143 @@
+//! Loom models of `core::latch`: publication through `PublishSlot` and wake-ups of `Latch`.
+//!
+//! They run the real `src/core/latch.rs` (the shim is switched to loom by `--cfg ftlab_loom`)
+//! with 2–3 threads and a preemption bound of 3 unless `LOOM_MAX_PREEMPTIONS` says otherwise.
+//! Invariants: a reader that sees the slot published reads the whole payload (loom also
+//! flags any unordered access to the `UnsafeCell`); exactly one `publish`/`set` wins; no
+//! latch waiter sleeps forever. The broken twin `RelaxedPublishSlot` must be rejected, in both
+//! its variants. Run: `RUSTFLAGS="--cfg ftlab_loom" CARGO_TARGET_DIR=target/loom
+//! cargo test --release --test loom_latch`.
+#![cfg(ftlab_loom)]
+
+use ftlab::core::latch::broken::{FlagTiming, RelaxedPublishSlot};
+use ftlab::core::latch::{Latch, PublishSlot};
+use ftlab::sync::{thread, Arc};
+
+/// Runs `f` under loom with a default preemption bound of 3.
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(3);
+    }
+    builder.check(f);
+}
+
+/// Runs the model and returns loom's (or the model's) panic message; fails if loom accepted it.
+fn rejection(f: impl Fn() + Sync + Send + 'static) -> String {
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| model(f)));
+    match result {
+        Ok(()) => panic!("loom accepted a model of a broken protocol"),
+        Err(payload) => payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default(),
+    }
+}
+
+#[test]
+fn reader_that_sees_the_flag_sees_the_whole_payload() {
+    model(|| {
+        let slot = Arc::new(PublishSlot::new());
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                let slot = Arc::clone(&slot);
+                thread::spawn(move || {
+                    if let Some(v) = slot.get() {
+                        assert_eq!(v, &vec![1, 2, 3]);
+                    }
+                })
+            })
+            .collect();
+        slot.publish(vec![1, 2, 3]).unwrap();
+        for r in readers {
+            r.join().unwrap();
+        }
+        assert_eq!(slot.get(), Some(&vec![1, 2, 3]));
+    });
+}
+
+#[test]
+fn exactly_one_of_two_racing_publishes_wins() {
+    model(|| {
+        let slot = Arc::new(PublishSlot::new());
+        let other = {
+            let slot = Arc::clone(&slot);
+            thread::spawn(move || slot.publish(2u32).is_ok())
+        };
+        let mine = slot.publish(1u32).is_ok();
+        let theirs = other.join().unwrap();
+        assert!(mine ^ theirs, "exactly one publish must succeed");
+        let want = if mine { 1 } else { 2 };
+        assert_eq!(slot.get(), Some(&want));
+    });
+}
+
+#[test]
+fn latch_wakes_every_waiter_and_one_setter_wins() {
+    model(|| {
+        let latch = Arc::new(Latch::new());
+        let waiters: Vec<_> = (0..2)
+            .map(|_| {
+                let latch = Arc::clone(&latch);
+                thread::spawn(move || {
+                    latch.wait(); // a lost wake-up shows up as a loom deadlock
+                    assert!(latch.is_set());
+                })
+            })
+            .collect();
+        assert!(latch.set());
+        assert!(!latch.set());
+        for w in waiters {
+            w.join().unwrap();
+        }
+    });
+}
+
+#[test]
+fn latch_publishes_what_the_setter_wrote_before_set() {
+    model(|| {
+        let latch = Arc::new(Latch::new());
+        let data = Arc::new(loom::cell::UnsafeCell::new(0u32));
+        let waiter = {
+            let (latch, data) = (Arc::clone(&latch), Arc::clone(&data));
+            thread::spawn(move || {
+                latch.wait();
+                // SAFETY (checked by loom): the write happens-before `set`, which we observed.
+                assert_eq!(data.with(|p| unsafe { *p }), 7);
+            })
+        };
+        data.with_mut(|p| unsafe { *p = 7 });
+        latch.set();
+        waiter.join().unwrap();
+    });
+}
+
+fn broken_publication(timing: FlagTiming) {
+    let slot = Arc::new(RelaxedPublishSlot::with_timing(timing));
+    let reader = {
+        let slot = Arc::clone(&slot);
+        thread::spawn(move || {
+            if let Some(v) = slot.get() {
+                assert_eq!(v, vec![1, 2, 3], "reader saw a partial payload");
+            }
+        })
+    };
+    slot.publish(&[1, 2, 3]).unwrap();
+    reader.join().unwrap();
+}
+
+#[test]
+fn loom_rejects_relaxed_flag_even_after_complete_payload() {
+    let msg = rejection(|| broken_publication(FlagTiming::AfterPayload));
+    assert!(msg.contains("Causality violation"), "unexpected failure: {msg}");
+}
+
+#[test]
+fn loom_rejects_flag_published_before_payload_is_filled() {
+    let msg = rejection(|| broken_publication(FlagTiming::BeforeFill));
+    assert!(
+        msg.contains("Causality violation") || msg.contains("partial payload"),
+        "unexpected failure: {msg}"
+    );
+}

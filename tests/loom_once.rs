@@ -1,0 +1,96 @@
+//! Loom models of `core::once::Once`: the initialiser runs exactly once under any race, a
+//! failed initialisation is retried, and everyone sees the one value.
+//!
+//! They run the real `src/core/once.rs` through the loom shim, 2–3 threads, preemption bound
+//! 3 unless `LOOM_MAX_PREEMPTIONS` says otherwise. A lost wake-up of a waiting caller would
+//! show up as a loom deadlock; a second run of the initialiser fails the `init_count` and
+//! side-effect assertions; an unordered read of the value is a causality violation. The broken
+//! twin `RacyOnce` (check-then-init) must be rejected. Run: `RUSTFLAGS="--cfg ftlab_loom"
+//! CARGO_TARGET_DIR=target/loom cargo test --release --test loom_once`.
+#![cfg(ftlab_loom)]
+
+use ftlab::core::once::broken::RacyOnce;
+use ftlab::core::once::Once;
+use ftlab::sync::{thread, Arc, AtomicUsize, Ordering};
+
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(3);
+    }
+    builder.check(f);
+}
+
+fn rejection(f: impl Fn() + Sync + Send + 'static) -> String {
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| model(f)));
+    match result {
+        Ok(()) => panic!("loom accepted a model of a broken protocol"),
+        Err(payload) => payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default(),
+    }
+}
+
+#[test]
+fn three_racing_callers_run_init_exactly_once() {
+    model(|| {
+        let once = Arc::new(Once::new());
+        let runs = Arc::new(AtomicUsize::new(0));
+        let callers: Vec<_> = (1..3usize)
+            .map(|i| {
+                let (once, runs) = (Arc::clone(&once), Arc::clone(&runs));
+                thread::spawn(move || {
+                    *once.get_or_init(|| {
+                        runs.fetch_add(1, Ordering::Relaxed);
+                        i
+                    })
+                })
+            })
+            .collect();
+        let mine = *once.get_or_init(|| {
+            runs.fetch_add(1, Ordering::Relaxed);
+            0
+        });
+        for c in callers {
+            assert_eq!(c.join().unwrap(), mine, "everyone must see the one value");
+        }
+        assert_eq!(runs.load(Ordering::Relaxed), 1);
+        assert_eq!(once.init_count(), 1);
+    });
+}
+
+#[test]
+fn failed_init_leaves_cell_empty_and_a_racer_retries() {
+    model(|| {
+        let once = Arc::new(Once::new());
+        let failer = {
+            let once = Arc::clone(&once);
+            thread::spawn(move || once.get_or_try_init(|| Err::<u32, &str>("boom")).is_err())
+        };
+        let got = *once
+            .get_or_try_init(|| Ok::<u32, &str>(5))
+            .expect("the succeeding initialiser cannot fail");
+        let failed = failer.join().unwrap();
+        assert_eq!(got, 5);
+        assert_eq!(once.get(), Some(&5));
+        // The failer either ran first (and failed: 2 attempts) or found the value (1 attempt).
+        assert_eq!(once.init_count(), if failed { 2 } else { 1 });
+    });
+}
+
+#[test]
+fn loom_rejects_check_then_init_without_a_lock() {
+    let msg = rejection(|| {
+        let once = Arc::new(RacyOnce::new());
+        let other = {
+            let once = Arc::clone(&once);
+            thread::spawn(move || once.get_or_init(|| 1u32))
+        };
+        once.get_or_init(|| 2u32);
+        other.join().unwrap();
+        assert_eq!(once.init_count(), 1, "init ran twice");
+    });
+    assert!(msg.contains("init ran twice"), "unexpected failure: {msg}");
+}

@@ -76,6 +76,23 @@ fn close_wakes_blocked_consumers_and_queued_items_are_delivered_once() {
 }
 
 #[test]
+fn close_wakes_every_consumer_blocked_on_an_empty_queue() {
+    model(|| {
+        let q = Arc::new(WorkQueue::<u32>::new(1));
+        let consumers: Vec<_> = (0..2)
+            .map(|_| {
+                let q = Arc::clone(&q);
+                thread::spawn(move || q.get_timeout(None))
+            })
+            .collect();
+        q.close();
+        for c in consumers {
+            assert_eq!(c.join().unwrap(), Err(GetError::Closed));
+        }
+    });
+}
+
+#[test]
 fn close_wakes_a_blocked_producer_and_put_after_close_fails() {
     model(|| {
         let q = Arc::new(WorkQueue::new(1));

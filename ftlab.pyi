@@ -1,6 +1,6 @@
 """Type stubs for ftlab, the free-threading concurrency pattern library (PyO3 extension)."""
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal, SupportsFloat, SupportsIndex, final
 
 from typing_extensions import Buffer
@@ -160,3 +160,99 @@ def trigger_panic(where: Literal["attached", "detached", "rayon"]) -> None:
     working. `where` is "attached" (panic while attached), "detached" (inside `py.detach`) or
     "rayon" (inside a rayon task, itself run detached). ValueError for anything else.
     """
+
+# --- One-shot flag and publication (src/py/latch.rs) ------------------------------------------
+
+@final
+class Latch:
+    """A one-shot flag: unset until the first `set()`, set forever after.
+
+    `wait()` blocks (detached from the interpreter, never spinning) until the latch is set.
+    Everything a thread did before `set()` is visible to a thread that saw it set.
+    """
+
+    def __new__(cls) -> Latch: ...
+    def set(self) -> bool:
+        """Sets the latch and wakes every waiter. Returns True if this call set it, False if it
+        was already set."""
+    @property
+    def is_set(self) -> bool:
+        """Whether the latch is set."""
+    def wait(self, timeout: float | None = None) -> bool:
+        """Blocks until the latch is set or `timeout` seconds pass (None: no limit). Returns
+        whether the latch is set. Releases the interpreter while waiting."""
+
+@final
+class PublishSlot:
+    """Single-assignment publication of a list of ints.
+
+    `publish(values)` succeeds once; any later call raises ValueError. `try_get()` never
+    blocks: it returns None before publication and a full copy of the values after — a reader
+    that sees the slot published sees all of it (Release/Acquire publication).
+    """
+
+    def __new__(cls) -> PublishSlot: ...
+    def publish(self, values: Sequence[int]) -> None:
+        """Publishes `values` (a list of ints). Raises ValueError if the slot is already
+        published."""
+    def try_get(self) -> list[int] | None:
+        """The published values as a new list, or None if nothing is published yet."""
+    @property
+    def is_published(self) -> bool:
+        """Whether the slot has been published."""
+
+# --- Work queue (src/py/queue.rs) -------------------------------------------------------------
+
+class QueueClosed(Exception):
+    """Raised by WorkQueue.put on a closed queue and by WorkQueue.get on a closed, drained queue."""
+
+@final
+class WorkQueue:
+    """A bounded multi-producer multi-consumer FIFO of Python objects that can be closed.
+
+    `put` blocks while the queue is full, `get` while it is empty (both release the
+    interpreter while blocked; TimeoutError if `timeout` seconds pass). After `close()`, `put`
+    raises QueueClosed, `get` returns the remaining items and then raises QueueClosed, and
+    every blocked caller wakes up. Every item put is returned by exactly one `get`.
+    """
+
+    def __new__(cls, capacity: int) -> WorkQueue: ...
+    def put(self, item: object, timeout: float | None = None) -> None:
+        """Appends `item`, blocking while the queue is full, at most `timeout` seconds (None: no
+        limit). Raises QueueClosed if the queue is closed, TimeoutError on timeout."""
+    def get(self, timeout: float | None = None) -> Any:
+        """Removes and returns the oldest item, blocking while the queue is empty, at most
+        `timeout` seconds (None: no limit). Raises QueueClosed once the queue is closed and
+        drained, TimeoutError on timeout."""
+    def close(self) -> None:
+        """Closes the queue: later puts fail, gets drain what is left, blocked callers wake."""
+    @property
+    def closed(self) -> bool:
+        """Whether the queue has been closed."""
+    @property
+    def capacity(self) -> int:
+        """The maximum number of queued items."""
+    def __len__(self) -> int:
+        """The number of items queued right now."""
+
+# --- Once-initialisation (src/py/once.rs) -----------------------------------------------------
+
+@final
+class OnceResource:
+    """A value created on first use by calling `init()` exactly once, however many threads race.
+
+    `get()` returns the value to everyone (the same object). If `init` raises, the exception
+    propagates to that caller, nothing is stored, and the next `get()` calls `init` again.
+    Callers that arrive while `init` runs wait (releasing the interpreter) for its result.
+    """
+
+    def __new__(cls, init: Callable[[], object]) -> OnceResource: ...
+    def get(self) -> Any:
+        """Returns the value, calling `init()` first if no call has succeeded yet. Concurrent
+        callers wait for the running `init` instead of calling it again."""
+    @property
+    def init_count(self) -> int:
+        """How many times `init` has been called (1 after any race, plus one per failed call)."""
+    @property
+    def is_initialized(self) -> bool:
+        """Whether a call to `init` has succeeded."""

@@ -35,5 +35,12 @@ fn ftlab(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "PanicException",
         m.py().get_type::<pyo3::panic::PanicException>(),
     )?;
+    m.add_class::<py::latch::Latch>()?;
+    m.add_class::<py::latch::PublishSlot>()?;
+    m.add_class::<py::queue::WorkQueue>()?;
+    m.add("QueueClosed", m.py().get_type::<py::queue::QueueClosed>())?;
+    m.add_class::<py::once::OnceResource>()?;
+    #[cfg(feature = "seeded-bugs")]
+    py::seeded::register(m)?;
     Ok(())
 }

@@ -12,5 +12,20 @@
 pub mod anti_pattern;
 pub mod counter;
 pub mod frozen;
+pub mod latch;
+pub mod once;
 pub mod parallel;
+pub mod queue;
+#[cfg(feature = "seeded-bugs")]
+pub mod seeded;
 pub mod subinterpreters;
+pub mod wait;
+
+/// `True`/`False`, for `__repr__`s that print a bool the way Python does.
+pub(crate) fn py_bool(b: bool) -> &'static str {
+    if b {
+        "True"
+    } else {
+        "False"
+    }
+}

@@ -130,7 +130,10 @@ fn broken_publication(timing: FlagTiming) {
 #[test]
 fn loom_rejects_relaxed_flag_even_after_complete_payload() {
     let msg = rejection(|| broken_publication(FlagTiming::AfterPayload));
-    assert!(msg.contains("Causality violation"), "unexpected failure: {msg}");
+    assert!(
+        msg.contains("Causality violation"),
+        "unexpected failure: {msg}"
+    );
 }
 
 #[test]

@@ -127,5 +127,8 @@ fn loom_rejects_get_that_reads_then_removes_in_two_steps() {
         got.sort_unstable();
         assert_eq!(got, vec![1, 2], "item lost or duplicated");
     });
-    assert!(msg.contains("item lost or duplicated"), "unexpected failure: {msg}");
+    assert!(
+        msg.contains("item lost or duplicated"),
+        "unexpected failure: {msg}"
+    );
 }

@@ -132,7 +132,9 @@ impl<'a, T> InitGuard<'a, T> {
         }
         self.completed = true;
         // SAFETY: READY is stored and the value is never written again.
-        once.value.with(|p| unsafe { (*p).as_ref() }).expect("value stored above")
+        once.value
+            .with(|p| unsafe { (*p).as_ref() })
+            .expect("value stored above")
     }
 }
 
@@ -307,7 +309,7 @@ mod tests {
                 match (got, model) {
                     (Ok(v), Some(m)) => prop_assert_eq!(*v, m),
                     (Err(OnceError::Init(e)), None) => prop_assert_eq!(e, "init failed"),
-                    (got, model) => prop_assert!(false, "got {:?}, model {:?}", got.map(|v| *v), model),
+                    (got, model) => prop_assert!(false, "got {:?}, model {:?}", got.copied(), model),
                 }
                 prop_assert_eq!(once.init_count(), count);
                 prop_assert_eq!(once.is_initialized(), model.is_some());

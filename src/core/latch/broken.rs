@@ -88,7 +88,8 @@ impl<T: Copy + Default> RelaxedPublishSlot<T> {
         match self.timing {
             FlagTiming::AfterPayload => {
                 // SAFETY (claimed): we won the claim; readers are meant to wait for the flag.
-                self.value.with_mut(|p| unsafe { *p = Some(values.to_vec()) });
+                self.value
+                    .with_mut(|p| unsafe { *p = Some(values.to_vec()) });
                 // BUG: Relaxed — the payload writes above are not ordered before this store.
                 self.state.store(PUBLISHED, Ordering::Relaxed);
             }

@@ -1,0 +1,32 @@
+//! `ftlab._seeded`: the deliberately broken twins, for the stress suite's bug hunt.
+//!
+//! Compiled only with the cargo feature `seeded-bugs`, never in a default or release build.
+//! Each twin has the same Python API as the correct class it shadows and wraps the Rust twin
+//! in `src/core/<protocol>/broken.rs` — the very code the loom models reject — so a stress
+//! check that flags the twin is checking the bug loom found. `BUGS` maps each bug name to its
+//! class name. One file per bug in `seeded/`; each exposes `add(module, bugs)`.
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+pub mod double_once_init;
+pub mod queue_drop_or_duplicate;
+pub mod relaxed_publication;
+
+/// Builds `ftlab._seeded` and attaches it to `parent` (also registering it in `sys.modules`
+/// so `import ftlab._seeded` works).
+pub fn register(parent: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = parent.py();
+    let m = PyModule::new(py, "_seeded")?;
+    m.gil_used(false)?;
+    let bugs = PyDict::new(py);
+    relaxed_publication::add(&m, &bugs)?;
+    double_once_init::add(&m, &bugs)?;
+    queue_drop_or_duplicate::add(&m, &bugs)?;
+    m.add("BUGS", bugs)?;
+    parent.add_submodule(&m)?;
+    py.import("sys")?
+        .getattr("modules")?
+        .set_item("ftlab._seeded", &m)?;
+    Ok(())
+}

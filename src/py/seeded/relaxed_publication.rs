@@ -1,0 +1,54 @@
+//! Seeded bug `relaxed_publication`: `RelaxedPublishSlot`, the twin of `ftlab.PublishSlot`.
+//!
+//! Wraps `core::latch::broken::RelaxedPublishSlot` in its stress-visible variant: the flag is
+//! stored (Relaxed) before the elements are copied in, so a concurrent `try_get` can return a
+//! list whose tail is still zeros. See that module for why the pure-Relaxed variant is only
+//! visible to loom (and to weakly ordered CPUs), not to a stress test on x86.
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::core::latch::broken;
+
+/// BROKEN twin of PublishSlot: readers can see the slot published before its values are all
+/// written (partial lists). Same API as PublishSlot.
+#[pyclass(frozen, module = "ftlab._seeded")]
+pub struct RelaxedPublishSlot {
+    inner: broken::RelaxedPublishSlot<i64>,
+}
+
+#[pymethods]
+impl RelaxedPublishSlot {
+    /// Creates an empty slot.
+    #[new]
+    fn new() -> Self {
+        RelaxedPublishSlot {
+            inner: broken::RelaxedPublishSlot::new(),
+        }
+    }
+
+    /// Publishes `values`; ValueError if already published. BUG: flag before payload.
+    fn publish(&self, py: Python<'_>, values: Vec<i64>) -> PyResult<()> {
+        // Detached so the copy (the race window) overlaps readers on the GIL build too.
+        py.detach(|| self.inner.publish(&values))
+            .map_err(|_| PyValueError::new_err("PublishSlot is already published"))
+    }
+
+    /// The published values, or None. BUG: may be a partially written list.
+    fn try_get(&self) -> Option<Vec<i64>> {
+        self.inner.get()
+    }
+
+    /// Whether the (unordered) flag says published.
+    #[getter]
+    fn is_published(&self) -> bool {
+        self.inner.is_published()
+    }
+}
+
+/// Adds the class to `m` and its bug name to `bugs`.
+pub fn add(m: &Bound<'_, PyModule>, bugs: &Bound<'_, PyDict>) -> PyResult<()> {
+    m.add_class::<RelaxedPublishSlot>()?;
+    bugs.set_item("relaxed_publication", "RelaxedPublishSlot")
+}

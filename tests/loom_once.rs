@@ -6,36 +6,21 @@
 //! show up as a loom deadlock; a second run of the initialiser fails the `init_count` and
 //! side-effect assertions; an unordered read of the value is a causality violation. The broken
 //! twin `RacyOnce` (check-then-init) must be rejected. Run: `RUSTFLAGS="--cfg ftlab_loom"
-//! CARGO_TARGET_DIR=target/loom cargo test --release --test loom_once`.
+//! CARGO_TARGET_DIR=target/loom cargo test --release --no-default-features --test loom_once`, or `ci/loom once`.
 #![cfg(ftlab_loom)]
+
+#[path = "support/loom_harness.rs"]
+mod loom_harness;
 
 use ftlab::core::once::broken::RacyOnce;
 use ftlab::core::once::Once;
+use loom_harness::{check, expect_rejected};
+
 use ftlab::sync::{thread, Arc, AtomicUsize, Ordering};
-
-fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(3);
-    }
-    builder.check(f);
-}
-
-fn rejection(f: impl Fn() + Sync + Send + 'static) -> String {
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| model(f)));
-    match result {
-        Ok(()) => panic!("loom accepted a model of a broken protocol"),
-        Err(payload) => payload
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default(),
-    }
-}
 
 #[test]
 fn three_racing_callers_run_init_exactly_once() {
-    model(|| {
+    check("once_three_callers_init_once", || {
         let once = Arc::new(Once::new());
         let runs = Arc::new(AtomicUsize::new(0));
         let callers: Vec<_> = (1..3usize)
@@ -62,8 +47,8 @@ fn three_racing_callers_run_init_exactly_once() {
 }
 
 #[test]
-fn failed_init_leaves_cell_empty_and_a_racer_retries() {
-    model(|| {
+fn failed_init_is_retried_by_a_racer() {
+    check("once_failed_init_retried", || {
         let once = Arc::new(Once::new());
         let failer = {
             let once = Arc::clone(&once);
@@ -81,8 +66,8 @@ fn failed_init_leaves_cell_empty_and_a_racer_retries() {
 }
 
 #[test]
-fn loom_rejects_check_then_init_without_a_lock() {
-    let msg = rejection(|| {
+fn rejects_double_once_init() {
+    expect_rejected("double_once_init", "init ran twice", || {
         let once = Arc::new(RacyOnce::new());
         let other = {
             let once = Arc::clone(&once);
@@ -92,5 +77,4 @@ fn loom_rejects_check_then_init_without_a_lock() {
         other.join().unwrap();
         assert_eq!(once.init_count(), 1, "init ran twice");
     });
-    assert!(msg.contains("init ran twice"), "unexpected failure: {msg}");
 }

@@ -6,36 +6,21 @@
 //! `LOOM_MAX_PREEMPTIONS` says otherwise. A missed wake-up shows up as a loom deadlock; a lost
 //! or duplicated item fails the multiset assertions. The broken twin `LossyWorkQueue` must be
 //! rejected. Run: `RUSTFLAGS="--cfg ftlab_loom" CARGO_TARGET_DIR=target/loom
-//! cargo test --release --test loom_queue`.
+//! cargo test --release --no-default-features --test loom_queue`, or `ci/loom queue`.
 #![cfg(ftlab_loom)]
+
+#[path = "support/loom_harness.rs"]
+mod loom_harness;
 
 use ftlab::core::queue::broken::LossyWorkQueue;
 use ftlab::core::queue::{GetError, PutError, WorkQueue};
+use loom_harness::{check, expect_rejected};
+
 use ftlab::sync::{thread, Arc};
 
-fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(3);
-    }
-    builder.check(f);
-}
-
-fn rejection(f: impl Fn() + Sync + Send + 'static) -> String {
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| model(f)));
-    match result {
-        Ok(()) => panic!("loom accepted a model of a broken protocol"),
-        Err(payload) => payload
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default(),
-    }
-}
-
 #[test]
-fn two_producers_one_consumer_capacity_one_every_item_exactly_once() {
-    model(|| {
+fn capacity_one_every_item_exactly_once() {
+    check("queue_exactly_once_capacity_one", || {
         let q = Arc::new(WorkQueue::new(1));
         let producers: Vec<_> = [1u32, 2]
             .into_iter()
@@ -55,8 +40,8 @@ fn two_producers_one_consumer_capacity_one_every_item_exactly_once() {
 }
 
 #[test]
-fn close_wakes_blocked_consumers_and_queued_items_are_delivered_once() {
-    model(|| {
+fn close_delivers_queued_item_once_wakes_rest() {
+    check("queue_close_delivers_queued_item_once", || {
         let q = Arc::new(WorkQueue::new(1));
         let consumers: Vec<_> = (0..2)
             .map(|_| {
@@ -76,8 +61,8 @@ fn close_wakes_blocked_consumers_and_queued_items_are_delivered_once() {
 }
 
 #[test]
-fn close_wakes_every_consumer_blocked_on_an_empty_queue() {
-    model(|| {
+fn close_wakes_every_blocked_consumer() {
+    check("queue_close_wakes_every_consumer", || {
         let q = Arc::new(WorkQueue::<u32>::new(1));
         let consumers: Vec<_> = (0..2)
             .map(|_| {
@@ -93,8 +78,8 @@ fn close_wakes_every_consumer_blocked_on_an_empty_queue() {
 }
 
 #[test]
-fn close_wakes_a_blocked_producer_and_put_after_close_fails() {
-    model(|| {
+fn close_wakes_blocked_producer_put_fails() {
+    check("queue_close_wakes_blocked_producer", || {
         let q = Arc::new(WorkQueue::new(1));
         q.put(1u32).unwrap();
         let producer = {
@@ -112,8 +97,8 @@ fn close_wakes_a_blocked_producer_and_put_after_close_fails() {
 }
 
 #[test]
-fn loom_rejects_get_that_reads_then_removes_in_two_steps() {
-    let msg = rejection(|| {
+fn rejects_queue_drop_or_duplicate() {
+    expect_rejected("queue_drop_or_duplicate", "item lost or duplicated", || {
         let q = Arc::new(LossyWorkQueue::new(2));
         q.put(1u32).unwrap();
         q.put(2u32).unwrap();
@@ -127,8 +112,4 @@ fn loom_rejects_get_that_reads_then_removes_in_two_steps() {
         got.sort_unstable();
         assert_eq!(got, vec![1, 2], "item lost or duplicated");
     });
-    assert!(
-        msg.contains("item lost or duplicated"),
-        "unexpected failure: {msg}"
-    );
 }

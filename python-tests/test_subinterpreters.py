@@ -17,6 +17,7 @@ interpreters, module states, RSS), so all are thread-unsafe for pytest-run-paral
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import threading
@@ -185,6 +186,7 @@ _emit({
 
 @pytest.mark.parametrize("config", S.CONFIGS)
 def test_isolated_module_runs_in_8_concurrent_subinterpreters(config):
+    gc.collect()  # module objects of earlier tests sit in cycles: free them before counting states
     gil_before = GIL_NOW()
     main_counter = ftlab_isolated.counter_value()
     main_info = ftlab_isolated.shared_info()
@@ -297,6 +299,7 @@ def subinterpreter_cycle(code):
 
 @pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="RSS is read from /proc (Linux)")
 def test_load_unload_loop_memory_is_bounded():
+    gc.collect()
     states_before = ftlab_isolated.live_module_states()
     per_cycle = excess_growth_mib(
         30, {"module": subinterpreter_cycle(CYCLE_WITH_MODULE), "control": subinterpreter_cycle(CYCLE_CONTROL)}

@@ -38,20 +38,19 @@ class _SharedInfo(TypedDict):
     entries: int
     built_by_interpreter: int
 
-def word_count(text: str, /, *, detach: bool = True) -> dict[str, int]:
+def word_count(text: str, *, parallel: bool = False, detach: bool = True) -> dict[str, int]:
     """Count the words of `text`, split like `str.split()`: the same result as
-    `collections.Counter(text.split())`, as a plain dict. With `detach=True` (the default)
-    the counting runs detached from the interpreter (its GIL released), so other threads of
-    this interpreter run meanwhile."""
+    `collections.Counter(text.split())`, as a plain dict (ftlab's kernel). `parallel=True`
+    counts chunks on rayon's pool. With `detach=True` (the default) the counting runs detached
+    from the interpreter (its GIL released), so other threads of this interpreter run meanwhile."""
 
-def sum_of_squares(data: Buffer | Iterable[float], /, *, detach: bool = True) -> float:
-    """Sum of x*x over `data`: a C-contiguous buffer of native float64 (`array('d')`,
-    `memoryview(...).cast('d')`, a float64 NumPy array) read in place, or any iterable of
-    floats. With `detach=True` (the default) the sum runs detached from the interpreter.
-    Another thread must not write the buffer meanwhile (the result would be unspecified).
-    Raises ValueError for a buffer of another format, TypeError for other objects."""
+def sum_of_squares(data: Buffer | Iterable[float], *, parallel: bool = False, detach: bool = True) -> float:
+    """Sum of x*x over `data`: a buffer of native float64 (`array('d')`, a memoryview of one,
+    strided or not; copied while attached) or any iterable of real numbers (ftlab's kernel;
+    `parallel=True` is bit-identical). With `detach=True` (the default) the sum runs detached
+    from the interpreter. TypeError for a buffer of another format or other objects."""
 
-def counter_add(delta: int = 1, /) -> int:
+def counter_add(delta: int = 1) -> int:
     """Add `delta` to this module object's counter (one per interpreter) and return the new
     value. Atomic, so threads of one interpreter on 3.13t never lose an update."""
 
@@ -62,7 +61,7 @@ def interpreter_id() -> int:
     """The ID of the interpreter that imported (executed) this module object; 0 for the main
     interpreter."""
 
-def shared_lookup(word: str, /) -> int | None:
+def shared_lookup(word: str) -> int | None:
     """Frequency of `word` in the process-wide, immutable Rust lexicon (shared by every
     interpreter through one Arc), or None if absent. Words are 'w00000' .. 'w49999'."""
 
@@ -75,6 +74,6 @@ def live_module_states() -> int:
     """Number of initialised ftlab_isolated module states in the whole process (all
     interpreters). Falls back when a sub-interpreter is destroyed and its module freed."""
 
-def trigger_panic(where: str, /) -> NoReturn:
+def trigger_panic(where: str) -> NoReturn:
     """Panic in Rust, `where` in {'attached', 'detached'}; raises this interpreter's
     ftlab_isolated.PanicException (never aborts). For tests."""

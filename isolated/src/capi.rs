@@ -87,9 +87,10 @@ pub unsafe fn str_utf8<'a>(obj: PyPtr) -> Result<&'a str, ErrorSet> {
     }
 }
 
-/// Parses `fn_name(<positional-only...>, /, *, <keyword-only...>)` from a vectorcall.
-/// Returns one borrowed pointer (or `None` when not given) per parameter, positional ones
-/// first. `required` says how many leading positional parameters must be present.
+/// Parses `fn_name(<positional...>, *, <keyword-only...>)` from a vectorcall: positional
+/// parameters may also be passed by keyword. Returns one borrowed pointer (or `None` when not
+/// given) per parameter, positional ones first. `required` says how many leading positional
+/// parameters must be present.
 ///
 /// # Safety
 /// The thread must be attached; `args`, `nargs` and `kwnames` must be exactly what CPython
@@ -131,17 +132,29 @@ pub unsafe fn parse_args<const N: usize>(
         for k in 0..nkw {
             let name = str_utf8(ffi::PyTuple_GET_ITEM(kwnames, k as ffi::Py_ssize_t))?;
             let value = *args.add(nargs + k);
-            let Some(j) = keyword_only.iter().position(|kw| *kw == name) else {
-                let why = if positional.contains(&name) {
-                    format!("got a positional-only argument passed as keyword: '{name}'")
-                } else {
-                    format!("got an unexpected keyword argument '{name}'")
-                };
-                return Err(raise(ffi::PyExc_TypeError, &format!("{fn_name}() {why}")));
+            let index = positional
+                .iter()
+                .chain(keyword_only)
+                .position(|p| *p == name);
+            let Some(j) = index else {
+                return Err(raise(
+                    ffi::PyExc_TypeError,
+                    &format!("{fn_name}() got an unexpected keyword argument '{name}'"),
+                ));
             };
-            out[positional.len() + j] = Some(value);
+            if out[j].is_some() {
+                return Err(raise(
+                    ffi::PyExc_TypeError,
+                    &format!("{fn_name}() got multiple values for argument '{name}'"),
+                ));
+            }
+            out[j] = Some(value);
         }
-        if let Some(missing) = positional[..required].get(nargs..).and_then(|m| m.first()) {
+        if let Some(missing) = positional[..required]
+            .iter()
+            .zip(&out)
+            .find_map(|(p, v)| v.is_none().then_some(p))
+        {
             return Err(raise(
                 ffi::PyExc_TypeError,
                 &format!("{fn_name}() missing required argument '{missing}'"),

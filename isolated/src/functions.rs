@@ -5,9 +5,14 @@
 //! [`CallResult`] and is wrapped by [`capi::entry`], so errors become `NULL` + exception and
 //! panics become the interpreter's `PanicException`.
 //!
-//! Data handed to a detached kernel is plain Rust borrowed from objects the caller keeps
-//! alive for the whole call: the UTF-8 of an (immutable) `str`, or the memory of a buffer
-//! export, which the exporter must keep allocated and unresized until we release it.
+//! The kernels are ftlab's own (`ftlab::core::wordcount`, `ftlab::core::kernels`), so this
+//! module and `ftlab` compute with literally the same code. What a detached kernel reads is
+//! plain Rust data that no Python thread can change meanwhile, by the same rules as
+//! `src/py/parallel.rs`: the UTF-8 of a `str` is *borrowed* (the str is immutable and the
+//! caller's argument keeps it alive), a buffer is *copied* while attached by CPython's
+//! `PyBuffer_ToContiguous` (a Rust `&[f64]` over memory another thread may write would be a
+//! data race; the copy races like Python's own `list(arr)` would, inside CPython, and the
+//! export keeps the memory allocated while it runs).
 
 use std::collections::HashMap;
 use std::ffi::c_int;
@@ -19,9 +24,9 @@ use crate::capi::{
     self, check, flag, maybe_detached, parse_args, raise, type_name, CallResult, ErrorSet, Owned,
     PyPtr,
 };
-use crate::kernels;
 use crate::shared;
 use crate::state;
+use ftlab::core::{kernels, wordcount};
 
 /// Wraps a body of signature `(module, args, nargs, kwnames)` as a FASTCALL|KEYWORDS entry.
 macro_rules! fastcall {
@@ -64,7 +69,7 @@ noargs!(interpreter_id_entry => interpreter_id);
 noargs!(shared_info_entry => shared_info);
 noargs!(live_module_states_entry => live_module_states);
 
-/// `word_count(text, /, *, detach=True) -> dict[str, int]`
+/// `word_count(text, *, parallel=False, detach=True) -> dict[str, int]`
 unsafe fn word_count(
     _module: PyPtr,
     args: *const PyPtr,
@@ -75,16 +80,17 @@ unsafe fn word_count(
     // the caller's argument frame, which outlives this call, so its UTF-8 view stays valid
     // while the kernel runs detached.
     unsafe {
-        let [text, detach] = parse_args::<2>(
+        let [text, parallel, detach] = parse_args::<3>(
             "word_count",
             args,
             nargs,
             kwnames,
             &["text"],
             1,
-            &["detach"],
+            &["parallel", "detach"],
         )?;
         let text = text.expect("required");
+        let parallel = flag(parallel, false)?;
         let detach = flag(detach, true)?;
         if ffi::PyUnicode_Check(text) == 0 {
             return Err(raise(
@@ -96,14 +102,20 @@ unsafe fn word_count(
             ));
         }
         let utf8 = capi::str_utf8(text)?;
-        let counts: HashMap<&str, u64> = maybe_detached(detach, || kernels::word_count(utf8));
+        let counts: HashMap<&str, usize> = maybe_detached(detach, || {
+            if parallel {
+                wordcount::word_count_parallel(utf8)
+            } else {
+                wordcount::word_count(utf8)
+            }
+        });
         let dict = Owned::new(ffi::PyDict_New())?;
         for (word, n) in counts {
             let key = Owned::new(ffi::PyUnicode_FromStringAndSize(
                 word.as_ptr().cast(),
                 word.len() as ffi::Py_ssize_t,
             ))?;
-            let value = Owned::new(ffi::PyLong_FromUnsignedLongLong(n))?;
+            let value = Owned::new(ffi::PyLong_FromSize_t(n))?;
             if ffi::PyDict_SetItem(dict.as_ptr(), key.as_ptr(), value.as_ptr()) < 0 {
                 return Err(ErrorSet);
             }
@@ -112,93 +124,72 @@ unsafe fn word_count(
     }
 }
 
-/// A C-contiguous float64 buffer export, released on drop (attached).
-struct Float64Buffer {
+/// A buffer export, released on drop (attached).
+struct BufferExport {
     view: ffi::Py_buffer,
 }
 
-impl Float64Buffer {
-    /// Exports `obj`'s buffer, requiring C-contiguous native float64 items.
-    ///
-    /// # Safety
-    /// The thread must be attached; `obj` must support the buffer protocol.
-    unsafe fn acquire(obj: PyPtr) -> Result<Float64Buffer, ErrorSet> {
-        let mut view = ffi::Py_buffer::new();
-        // SAFETY: attached; `view` is a valid out-parameter. On success we own the export
-        // (one reference to the exporter in `view.obj`) until `PyBuffer_Release` in drop.
-        unsafe {
-            if ffi::PyObject_GetBuffer(obj, &mut view, ffi::PyBUF_C_CONTIGUOUS | ffi::PyBUF_FORMAT)
-                < 0
-            {
-                ffi::PyErr_Clear();
-                return Err(raise(
-                    ffi::PyExc_ValueError,
-                    &format!(
-                        "sum_of_squares() needs a C-contiguous buffer, and this {} is not",
-                        type_name(obj)
-                    ),
-                ));
-            }
-            let buffer = Float64Buffer { view };
-            let format = if buffer.view.format.is_null() {
-                "B".to_owned()
-            } else {
-                std::ffi::CStr::from_ptr(buffer.view.format)
-                    .to_string_lossy()
-                    .into_owned()
-            };
-            let native_f64 = matches!(format.as_str(), "d" | "@d" | "=d")
-                || (cfg!(target_endian = "little") && format == "<d")
-                || (cfg!(target_endian = "big") && format == ">d");
-            if !native_f64 || buffer.view.itemsize != 8 {
-                return Err(raise(
-                    ffi::PyExc_ValueError,
-                    &format!(
-                        "sum_of_squares() needs float64 items (buffer format 'd'), got format '{format}' with itemsize {}",
-                        buffer.view.itemsize
-                    ),
-                ));
-            }
-            Ok(buffer)
-        }
-    }
-
-    /// The items, as a slice when the memory is 8-byte aligned, else copied out.
-    fn items(&self) -> std::borrow::Cow<'_, [f64]> {
-        let n = self.view.len as usize / 8;
-        if n == 0 {
-            return std::borrow::Cow::Borrowed(&[]);
-        }
-        let ptr = self.view.buf as *const f64;
-        if ptr.align_offset(std::mem::align_of::<f64>()) == 0 {
-            // SAFETY: the export guarantees `len` readable, C-contiguous bytes at `buf` until
-            // release (the exporter refuses to resize while exported), the pointer is
-            // non-null and aligned, and every bit pattern is a valid f64. Precondition
-            // documented to Python callers (as NumPy does): no other thread writes the
-            // buffer while the call runs; a concurrent writer is a data race in *their*
-            // program and makes the result unspecified, but cannot make memory invalid.
-            std::borrow::Cow::Borrowed(unsafe { std::slice::from_raw_parts(ptr, n) })
-        } else {
-            let mut copy = vec![0.0f64; n];
-            // SAFETY: as above for the source bytes; the destination is our own Vec of n
-            // f64s; a byte copy has no alignment requirement.
-            unsafe {
-                std::ptr::copy_nonoverlapping(
-                    self.view.buf as *const u8,
-                    copy.as_mut_ptr().cast::<u8>(),
-                    n * 8,
-                )
-            };
-            std::borrow::Cow::Owned(copy)
-        }
+impl Drop for BufferExport {
+    fn drop(&mut self) {
+        // SAFETY: we own this export; `BufferExport` holds raw pointers (not `Send`), so it never
+        // enters a detached closure and is dropped attached.
+        unsafe { ffi::PyBuffer_Release(&mut self.view) }
     }
 }
 
-impl Drop for Float64Buffer {
-    fn drop(&mut self) {
-        // SAFETY: we own this export; `Float64Buffer` holds raw pointers (not `Send`), so it
-        // never enters a detached closure and is dropped attached.
-        unsafe { ffi::PyBuffer_Release(&mut self.view) }
+/// Copies a float64 buffer (any layout CPython can make contiguous) into a Vec, attached.
+///
+/// # Safety
+/// The thread must be attached; `obj` must support the buffer protocol.
+unsafe fn copy_float64_buffer(obj: PyPtr) -> Result<Vec<f64>, ErrorSet> {
+    let mut view = ffi::Py_buffer::new();
+    // SAFETY: attached; `view` is a valid out-parameter. On success we own the export (released
+    // by `BufferExport`'s drop). `PyBuffer_ToContiguous` writes exactly `view.len` bytes, which
+    // is the size of `copy` (n f64s, n = len / 8, len checked to be a multiple of 8).
+    unsafe {
+        if ffi::PyObject_GetBuffer(obj, &mut view, ffi::PyBUF_RECORDS_RO) < 0 {
+            ffi::PyErr_Clear();
+            return Err(raise(
+                ffi::PyExc_TypeError,
+                &format!(
+                    "sum_of_squares() cannot read this {} as a strided buffer",
+                    type_name(obj)
+                ),
+            ));
+        }
+        let mut export = BufferExport { view };
+        let format = if export.view.format.is_null() {
+            "B".to_owned()
+        } else {
+            std::ffi::CStr::from_ptr(export.view.format)
+                .to_string_lossy()
+                .into_owned()
+        };
+        let native_f64 = matches!(format.as_str(), "d" | "@d" | "=d")
+            || (cfg!(target_endian = "little") && format == "<d")
+            || (cfg!(target_endian = "big") && format == ">d");
+        if !native_f64 || export.view.itemsize != 8 || export.view.len % 8 != 0 {
+            return Err(raise(
+                ffi::PyExc_TypeError,
+                &format!(
+                    "sum_of_squares() needs float64 items (buffer format 'd'), got format '{format}' with itemsize {}",
+                    export.view.itemsize
+                ),
+            ));
+        }
+        let n = export.view.len as usize / 8;
+        let mut copy = vec![0.0f64; n];
+        if n > 0
+            && ffi::PyBuffer_ToContiguous(
+                copy.as_mut_ptr().cast(),
+                std::ptr::addr_of_mut!(export.view), // `*mut` before 3.10, `*const` after
+                export.view.len,
+                b'C' as std::ffi::c_char,
+            ) < 0
+        {
+            return Err(ErrorSet);
+        }
+        Ok(copy)
     }
 }
 
@@ -258,7 +249,7 @@ unsafe fn collect_floats(obj: PyPtr) -> Result<Vec<f64>, ErrorSet> {
     }
 }
 
-/// `sum_of_squares(data, /, *, detach=True) -> float`
+/// `sum_of_squares(data, *, parallel=False, detach=True) -> float`
 unsafe fn sum_of_squares(
     _module: PyPtr,
     args: *const PyPtr,
@@ -267,31 +258,35 @@ unsafe fn sum_of_squares(
 ) -> CallResult {
     // SAFETY (whole body): attached, valid frame; `data` is borrowed from the caller's frame.
     unsafe {
-        let [data, detach] = parse_args::<2>(
+        let [data, parallel, detach] = parse_args::<3>(
             "sum_of_squares",
             args,
             nargs,
             kwnames,
             &["data"],
             1,
-            &["detach"],
+            &["parallel", "detach"],
         )?;
         let data = data.expect("required");
+        let parallel = flag(parallel, false)?;
         let detach = flag(detach, true)?;
-        let total = if ffi::PyObject_CheckBuffer(data) != 0 {
-            let buffer = Float64Buffer::acquire(data)?;
-            let items = buffer.items();
-            let items: &[f64] = &items;
-            maybe_detached(detach, || kernels::sum_of_squares(items))
+        let values = if ffi::PyObject_CheckBuffer(data) != 0 {
+            copy_float64_buffer(data)?
         } else {
-            let items = collect_floats(data)?;
-            maybe_detached(detach, || kernels::sum_of_squares(&items))
+            collect_floats(data)?
         };
+        let total = maybe_detached(detach, || {
+            if parallel {
+                kernels::sum_of_squares_parallel(&values)
+            } else {
+                kernels::sum_of_squares(&values)
+            }
+        });
         check(ffi::PyFloat_FromDouble(total))
     }
 }
 
-/// `counter_add(delta=1, /) -> int`
+/// `counter_add(delta=1) -> int`
 unsafe fn counter_add(
     module: PyPtr,
     args: *const PyPtr,
@@ -365,7 +360,7 @@ unsafe fn live_module_states(_module: PyPtr) -> CallResult {
     }
 }
 
-/// `shared_lookup(word, /) -> int | None`
+/// `shared_lookup(word) -> int | None`
 unsafe fn shared_lookup(
     module: PyPtr,
     args: *const PyPtr,
@@ -443,7 +438,7 @@ unsafe fn shared_info(module: PyPtr) -> CallResult {
     }
 }
 
-/// `trigger_panic(where, /) -> NoReturn`
+/// `trigger_panic(where) -> NoReturn`
 unsafe fn trigger_panic(
     _module: PyPtr,
     args: *const PyPtr,
@@ -487,11 +482,11 @@ pub static mut METHODS: [ffi::PyMethodDef; 10] = [
             PyCFunctionFastWithKeywords: word_count_entry,
         },
         ml_flags: FASTCALL_KW,
-        ml_doc: c"word_count($module, text, /, *, detach=True)\n--\n\n\
+        ml_doc: c"word_count($module, text, *, parallel=False, detach=True)\n--\n\n\
 Count the words of `text`, split like `str.split()`: the same result as\n\
-`collections.Counter(text.split())`, as a plain dict. With `detach=True` (the default)\n\
-the counting runs detached from the interpreter (its GIL released), so other threads of\n\
-this interpreter run meanwhile."
+`collections.Counter(text.split())`, as a plain dict (ftlab's kernel). `parallel=True`\n\
+counts chunks on rayon's pool. With `detach=True` (the default) the counting runs detached\n\
+from the interpreter (its GIL released), so other threads of this interpreter run meanwhile."
             .as_ptr(),
     },
     ffi::PyMethodDef {
@@ -500,12 +495,11 @@ this interpreter run meanwhile."
             PyCFunctionFastWithKeywords: sum_of_squares_entry,
         },
         ml_flags: FASTCALL_KW,
-        ml_doc: c"sum_of_squares($module, data, /, *, detach=True)\n--\n\n\
-Sum of x*x over `data`: a C-contiguous buffer of native float64 (`array('d')`,\n\
-`memoryview(...).cast('d')`, a float64 NumPy array) read in place, or any iterable of\n\
-floats. With `detach=True` (the default) the sum runs detached from the interpreter.\n\
-Another thread must not write the buffer meanwhile (the result would be unspecified).\n\
-Raises ValueError for a buffer of another format, TypeError for other objects."
+        ml_doc: c"sum_of_squares($module, data, *, parallel=False, detach=True)\n--\n\n\
+Sum of x*x over `data`: a buffer of native float64 (`array('d')`, a memoryview of one,\n\
+strided or not; copied while attached) or any iterable of real numbers (ftlab's kernel;\n\
+`parallel=True` is bit-identical). With `detach=True` (the default) the sum runs detached\n\
+from the interpreter. TypeError for a buffer of another format or other objects."
             .as_ptr(),
     },
     ffi::PyMethodDef {
@@ -514,7 +508,7 @@ Raises ValueError for a buffer of another format, TypeError for other objects."
             PyCFunctionFastWithKeywords: counter_add_entry,
         },
         ml_flags: FASTCALL_KW,
-        ml_doc: c"counter_add($module, delta=1, /)\n--\n\n\
+        ml_doc: c"counter_add($module, delta=1)\n--\n\n\
 Add `delta` to this module object's counter (one per interpreter) and return the new\n\
 value. Atomic, so threads of one interpreter on 3.13t never lose an update."
             .as_ptr(),
@@ -546,7 +540,7 @@ interpreter."
             PyCFunctionFastWithKeywords: shared_lookup_entry,
         },
         ml_flags: FASTCALL_KW,
-        ml_doc: c"shared_lookup($module, word, /)\n--\n\n\
+        ml_doc: c"shared_lookup($module, word)\n--\n\n\
 Frequency of `word` in the process-wide, immutable Rust lexicon (shared by every\n\
 interpreter through one Arc), or None if absent. Words are 'w00000' .. 'w49999'."
             .as_ptr(),
@@ -580,7 +574,7 @@ interpreters). Falls back when a sub-interpreter is destroyed and its module fre
             PyCFunctionFastWithKeywords: trigger_panic_entry,
         },
         ml_flags: FASTCALL_KW,
-        ml_doc: c"trigger_panic($module, where, /)\n--\n\n\
+        ml_doc: c"trigger_panic($module, where)\n--\n\n\
 Panic in Rust, `where` in {'attached', 'detached'}; raises this interpreter's\n\
 ftlab_isolated.PanicException (never aborts). For tests."
             .as_ptr(),

@@ -32,7 +32,6 @@
 
 mod capi;
 mod functions;
-pub mod kernels;
 pub mod shared;
 mod state;
 

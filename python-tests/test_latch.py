@@ -179,6 +179,7 @@ def test_concurrent_publish_exactly_one_wins():
 PAYLOAD = 4096
 
 
+@pytest.mark.detects("relaxed_publication")
 def test_concurrent_readers_never_see_partial_payload():
     """Detector for `relaxed_publication`: one publisher, THREADS - 1 spinning readers."""
     cls = implementation("relaxed_publication", "PublishSlot")

@@ -155,6 +155,7 @@ def test_blocked_get_in_main_thread_is_interruptible():
 # ---- concurrent ---------------------------------------------------------------------------------
 
 
+@pytest.mark.detects("queue_drop_or_duplicate")
 @pytest.mark.parametrize("producers,consumers", [(4, 4), (2, 6), (6, 2)])
 def test_concurrent_every_item_delivered_exactly_once(producers, consumers):
     """Detector for `queue_drop_or_duplicate`: tagged items through a small bounded queue."""

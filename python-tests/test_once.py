@@ -9,8 +9,10 @@ every caller gets the same object. Those are the detectors for the seeded bug
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
+import weakref
 
 import pytest
 from twins import implementation
@@ -125,6 +127,26 @@ def test_recursive_get_from_init_is_an_error_not_a_deadlock():
         res.get()
     assert not res.is_initialized
     assert res.init_count == 1
+
+
+def test_reference_cycle_through_init_and_value_is_collected():
+    class Marker:
+        pass
+
+    def make() -> weakref.ref:
+        marker = Marker()
+        res = None
+
+        def init():
+            return (res, marker)  # the value refers back to the resource, init does too
+
+        res = ftlab.OnceResource(init)
+        assert res.get()[0] is res
+        return weakref.ref(marker)
+
+    ref = make()
+    gc.collect()
+    assert ref() is None, "OnceResource cycle was not collected"
 
 
 @pytest.mark.parametrize("bad", [3, None, "init"])

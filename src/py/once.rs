@@ -14,9 +14,15 @@
 //! trigger. The core's mutex is only ever held for a few instructions, never across Python
 //! code, so taking it attached is safe. If init raises (any BaseException) or panics, the
 //! claim is dropped, the state returns to uninitialised and a waiter retries.
+//!
+//! Garbage collection: `__traverse__` reports `init` and the value, so a cycle through them
+//! (an init closure that refers to its own resource, a value that does) is collectable; the
+//! class has no `__clear__` (it is frozen), the other members of such a cycle (functions,
+//! cells, containers) break it.
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
+use pyo3::{PyTraverseError, PyVisit};
 
 use super::py_bool;
 use super::wait::wait_detached;
@@ -94,6 +100,12 @@ impl OnceResource {
     #[getter]
     fn is_initialized(&self) -> bool {
         self.cell.is_initialized()
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.init)?;
+        // The value is only read once READY is observed (Acquire): never while being written.
+        visit.call(self.cell.get())
     }
 
     fn __repr__(&self) -> String {

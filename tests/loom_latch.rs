@@ -96,6 +96,20 @@ fn latch_publishes_what_the_setter_wrote_before_set() {
     });
 }
 
+#[test]
+fn latch_timed_wait_wakes() {
+    check("latch_timed_wait_wakes", || {
+        let latch = Arc::new(Latch::new());
+        let waiter = {
+            let latch = Arc::clone(&latch);
+            // The binding's code path: bounded waits (untimed under loom, which has no time).
+            thread::spawn(move || latch.wait_timeout(Some(std::time::Duration::from_secs(3600))))
+        };
+        latch.set();
+        assert!(waiter.join().unwrap());
+    });
+}
+
 fn broken_publication(timing: FlagTiming) {
     let slot = Arc::new(RelaxedPublishSlot::with_timing(timing));
     let reader = {

@@ -13,7 +13,7 @@
 mod loom_harness;
 
 use ftlab::core::once::broken::RacyOnce;
-use ftlab::core::once::Once;
+use ftlab::core::once::{Claim, Once};
 use loom_harness::{check, expect_rejected};
 
 use ftlab::sync::{thread, Arc, AtomicUsize, Ordering};
@@ -62,6 +62,39 @@ fn failed_init_is_retried_by_a_racer() {
         assert_eq!(once.get(), Some(&5));
         // The failer either ran first (and failed: 2 attempts) or found the value (1 attempt).
         assert_eq!(once.init_count(), if failed { 2 } else { 1 });
+    });
+}
+
+/// The Python binding's loop: `try_claim`, run init without holding anything but the claim,
+/// `wait_while_running` with a bounded wait when someone else is initialising.
+fn binding_get(once: &Once<usize>, runs: &AtomicUsize, mine: usize) -> usize {
+    loop {
+        match once.try_claim() {
+            Claim::Ready(v) => return *v,
+            Claim::Init(claim) => {
+                runs.fetch_add(1, Ordering::Relaxed);
+                return *claim.complete(mine);
+            }
+            Claim::Busy => {
+                once.wait_while_running(Some(std::time::Duration::from_secs(3600)));
+            }
+            Claim::Reentrant => panic!("not recursive here"),
+        }
+    }
+}
+
+#[test]
+fn claim_and_timed_wait_run_init_once() {
+    check("once_claim_and_timed_wait", || {
+        let once = Arc::new(Once::new());
+        let runs = Arc::new(AtomicUsize::new(0));
+        let other = {
+            let (once, runs) = (Arc::clone(&once), Arc::clone(&runs));
+            thread::spawn(move || binding_get(&once, &runs, 1))
+        };
+        let mine = binding_get(&once, &runs, 0);
+        assert_eq!(other.join().unwrap(), mine);
+        assert_eq!(runs.load(Ordering::Relaxed), 1);
     });
 }
 

@@ -17,6 +17,11 @@ use ftlab::core::queue::{GetError, PutError, WorkQueue};
 use loom_harness::{check, expect_rejected};
 
 use ftlab::sync::{thread, Arc};
+use std::time::Duration;
+
+/// The Python binding waits in bounded slices (`get_timeout`/`put_timeout` with `Some`); loom
+/// has no time, so a timed wait is modelled as an untimed one — this checks the timed code path.
+const SLICE: Option<Duration> = Some(Duration::from_secs(3600));
 
 #[test]
 fn capacity_one_every_item_exactly_once() {
@@ -93,6 +98,25 @@ fn close_wakes_blocked_producer_put_fails() {
         assert_eq!(put, Err(PutError::Closed(2)));
         assert_eq!(q.get(), Some(1));
         assert_eq!(q.get(), None);
+    });
+}
+
+#[test]
+fn timed_waits_hand_over_and_close() {
+    check("queue_timed_waits", || {
+        let q = Arc::new(WorkQueue::new(1));
+        let producer = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || {
+                q.put_timeout(1u32, SLICE).unwrap();
+                q.put_timeout(2u32, SLICE).unwrap();
+                q.close();
+            })
+        };
+        assert_eq!(q.get_timeout(SLICE), Ok(1));
+        assert_eq!(q.get_timeout(SLICE), Ok(2));
+        assert_eq!(q.get_timeout(SLICE), Err(GetError::Closed));
+        producer.join().unwrap();
     });
 }
 

@@ -3,7 +3,7 @@
 Usage (from the repo root, with the interpreter whose venv has ftlab installed):
 
     python -m bench --label 3.13t --jsonl out/bench-3.13t.jsonl          # all groups, ~2 min
-    python -m bench --label 3.13t --quick                                  # ~15 s
+    python -m bench --label 3.13t --quick                                  # ~15 s, threads 1 and cores
     python -m bench --only immutability,counters --reps 7
     python -m bench --list
 
@@ -70,7 +70,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap = _Parser(prog="python -m bench", description=__doc__.split("\n")[0])
     ap.add_argument("--label", default=None, help="configuration label recorded with every result (default: derived)")
     ap.add_argument("--jsonl", default=None, help="append records to this file")
-    ap.add_argument("--quick", action="store_true", help="short measurements, threads 1, cores, 2 x cores")
+    ap.add_argument("--quick", action="store_true", help="short measurements, threads 1 and cores (a smoke test)")
     ap.add_argument("--only", default="", help=f"comma-separated groups (of: {', '.join(GROUPS)})")
     ap.add_argument("--reps", type=_positive_int, default=5, help="repetitions per cell (median taken; >= 5 advised)")
     ap.add_argument("--threads", type=_threads, default=None, help="comma-separated thread counts (default 1..2 x cores)")
@@ -106,7 +106,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         label=label,
         quick=args.quick,
         reps=args.reps,
-        target_seconds=args.target_seconds or (0.04 if args.quick else 0.12),
+        target_seconds=args.target_seconds or (0.03 if args.quick else 0.12),
         threads=args.threads or harness.thread_counts(args.quick),
         ftlab=ftlab,
         ftlab_error=ftlab_error,

@@ -190,6 +190,10 @@ def refcount_verdict(res: Results, config: str) -> List[str]:
         out.append(f"`FrozenMap.get`: one shared instance scaled {fmt_ratio(fm_shared)}; a per-thread handle "
                    f"(`shared.handle()` made in the worker, same Arc'd Rust data) scaled {fmt_ratio(fm_handle)} "
                    f"and ran {fmt_ratio(rel)} the shared instance's throughput at {n} threads.")
+    rl = s("frozenmap_shared_rust_side_lookups")
+    if rl is not None:
+        out.append(f"The shared instance doing 256 lookups per call inside Rust (`lookup_many`: the shared Arc'd "
+                   f"tree is read as much, the object's refcount touched 256x less often) scaled {fmt_ratio(rl)}.")
     bm = s("frozenmap_shared_bound_method")
     if bm is not None:
         out.append(f"Calling through a bound method made in the worker (the loop never loads the shared object, "

@@ -204,6 +204,7 @@ def _run_round(
         try:
             while not run._stop:
                 if step(w) is DONE:
+                    w.returned_done = True
                     break
                 w.ops += 1
                 if w.ops >= iterations or monotonic() >= deadline:
@@ -298,7 +299,10 @@ def execute(spec: dict[str, Any], result_path: str, state: _State) -> dict[str, 
     round_index = 0
     started = clock()
     while True:
-        round_duration = spec.get("round_seconds") if until_violation else duration
+        if until_violation:
+            round_duration = spec.get("round_seconds")
+        else:
+            round_duration = duration - (clock() - started) if duration and round_index else duration
         if until_violation and cap is not None:
             round_duration = max(0.05, min(round_duration, cap - (clock() - started)))
         run = _run_round(sc, target, spec, round_index, round_duration, clock, state)
@@ -318,7 +322,17 @@ def execute(spec: dict[str, Any], result_path: str, state: _State) -> dict[str, 
         if first_violation is None and run.violations.first is not None:
             first_violation, first_at = run.violations.first, run.violations.first_at
         errors = run.errors
-        if not until_violation or violations or errors or cap is None or clock() - started >= cap:
+        if violations or errors:
+            break
+        if not until_violation:
+            # Every worker returned DONE before the deadline (a finite workload, e.g. a list of
+            # fresh latches): run the scenario again, fresh state, for the rest of the duration.
+            remaining = (duration or 0) - (clock() - started)
+            finite = run.workers and all(getattr(w, "returned_done", False) for w in run.workers)
+            if not (duration and finite and remaining > 0.05 and sum(w.ops for w in run.workers)):
+                break
+            continue
+        if cap is None or clock() - started >= cap:
             break
     result.update(
         ops=total_ops,

@@ -5,6 +5,29 @@ from typing import Any, Literal, SupportsFloat, SupportsIndex, final
 
 from typing_extensions import Buffer
 
+# The runtime `__all__` (PyO3 appends every `m.add*` name); stubtest checks the two agree.
+__all__ = [
+    "AtomicCounter",
+    "Bank",
+    "FrozenMap",
+    "Latch",
+    "MutexGuardedCounter",
+    "OnceResource",
+    "OverdraftError",
+    "PanicException",
+    "Point",
+    "PublishSlot",
+    "QueueClosed",
+    "Registry",
+    "ShardedCounter",
+    "UnsyncCounter",
+    "WorkQueue",
+    "__version__",
+    "sum_of_squares",
+    "trigger_panic",
+    "word_count",
+]
+
 __version__: str
 
 @final

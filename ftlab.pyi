@@ -52,6 +52,28 @@ class AtomicCounter:
     def value(self) -> int:
         """The current value."""
 
+@final
+class ShardedCounter:
+    """A counter split into cache-line-padded atomic shards, one per thread (round-robin).
+
+    `add` touches only the calling thread's shard, so adds from many threads do not contend;
+    `value` sums every shard. Exact once the adding threads are done; a read racing with adds
+    is not a snapshot (it never misses an add that finished before the read started).
+    """
+
+    def __new__(cls, shards: int | None = None) -> ShardedCounter:
+        """Creates a counter at 0 with `shards` shards (default: the CPU count rounded up to a
+        power of two). ValueError unless 1 <= shards <= 4096."""
+    def add(self, delta: int = 1) -> None:
+        """Adds `delta` (default 1) to the calling thread's shard. Returns None: the global value
+        would need a sum over all shards, which is exactly the cost sharding avoids."""
+    @property
+    def value(self) -> int:
+        """The sum of all shards."""
+    @property
+    def shards(self) -> int:
+        """The number of shards."""
+
 # --- Frozen values (src/py/frozen.rs) -------------------------------------------------------
 
 @final
@@ -279,3 +301,62 @@ class OnceResource:
     @property
     def is_initialized(self) -> bool:
         """Whether a call to `init` has succeeded."""
+
+# --- Bank (src/py/bank.rs) ------------------------------------------------------------------
+
+class OverdraftError(ValueError):
+    """Raised by `Bank.transfer` when the source account holds less than the amount."""
+
+@final
+class Bank:
+    """Accounts with one lock each; transfers between them conserve the total.
+
+    `Bank({"alice": 100, "bob": 0})`. Safe to share between threads: a transfer locks its
+    two accounts in one global order (so opposite transfers cannot deadlock) and checks and
+    debits the source under the same acquisition (so no balance goes negative).
+    """
+
+    def __new__(cls, accounts: Mapping[str, int]) -> Bank:
+        """Opens the accounts of `accounts` (`dict[str, int]`, names to opening balances)."""
+    def transfer(self, src: str, dst: str, amount: int) -> None:
+        """Moves `amount` from `src` to `dst`: both balances change or neither.
+
+        Raises KeyError for an unknown account, ftlab.OverdraftError if `src` holds less
+        than `amount`, ValueError if `amount < 0` or `src == dst`.
+        """
+    def balance(self, name: str) -> int:
+        """The balance of account `name` (KeyError if there is none)."""
+    def snapshot(self) -> dict[str, int]:
+        """`{account: balance}` for every account, read atomically (all account locks held
+        at once), so it always sums to the bank's total."""
+    def total(self) -> int:
+        """The sum of all balances, read atomically. Constant: transfers move money, never
+        create or destroy it."""
+    def accounts(self) -> list[str]:
+        """The account names, in the order they were opened."""
+
+# --- Registry (src/py/registry.rs) ----------------------------------------------------------
+
+@final
+class Registry:
+    """A thread-safe `str` -> object map behind one reader-writer lock.
+
+    Readers run in parallel; `update_many` is atomic with respect to `get_many` and
+    `snapshot` (no reader ever sees half of a multi-key update).
+    """
+
+    def __new__(cls) -> Registry:
+        """An empty registry."""
+    def get(self, key: str, default: object = None) -> object:
+        """The value for `key`, or `default` (None) if it is not set."""
+    def set(self, key: str, value: object) -> None:
+        """Sets `key` to `value`."""
+    def update_many(self, mapping: Mapping[str, object]) -> None:
+        """Sets every `key: value` of `mapping` at once: a concurrent `get_many` or
+        `snapshot` sees all of them or none."""
+    def get_many(self, keys: Iterable[str]) -> list[object]:
+        """The values for `keys` (None where unset), all read under one read lock."""
+    def snapshot(self) -> dict[str, object]:
+        """A `dict` copy of every entry (sorted by key), read under one read lock."""
+    def __len__(self) -> int:
+        """The number of keys."""

@@ -40,6 +40,13 @@ fn ftlab(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<py::queue::WorkQueue>()?;
     m.add("QueueClosed", m.py().get_type::<py::queue::QueueClosed>())?;
     m.add_class::<py::once::OnceResource>()?;
+    m.add_class::<py::counter::ShardedCounter>()?;
+    m.add_class::<py::bank::Bank>()?;
+    m.add(
+        "OverdraftError",
+        m.py().get_type::<py::bank::OverdraftError>(),
+    )?;
+    m.add_class::<py::registry::Registry>()?;
     #[cfg(feature = "seeded-bugs")]
     py::seeded::register(m)?;
     Ok(())

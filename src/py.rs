@@ -10,12 +10,15 @@
 //! * Rust panics become Python exceptions (PyO3's `PanicException`) — never an abort.
 
 pub mod anti_pattern;
+pub mod bank;
 pub mod counter;
 pub mod frozen;
 pub mod latch;
+pub mod mapping;
 pub mod once;
 pub mod parallel;
 pub mod queue;
+pub mod registry;
 #[cfg(feature = "seeded-bugs")]
 pub mod seeded;
 pub mod subinterpreters;

@@ -74,6 +74,10 @@ mod imp {
         pub fn read(&self) -> RwLockReadGuard<'_, T> {
             self.0.read()
         }
+        /// Acquires shared access if that is possible right now.
+        pub fn try_read(&self) -> Option<RwLockReadGuard<'_, T>> {
+            self.0.try_read()
+        }
         /// Blocks until exclusive access is acquired.
         pub fn write(&self) -> RwLockWriteGuard<'_, T> {
             self.0.write()
@@ -124,6 +128,15 @@ mod imp {
         HINT.with(|hint| *hint)
     }
 
+    /// Called by the deliberately broken twins (`core::*::broken`) inside their race window
+    /// (between a check and the act that relies on it): yields the CPU so that another thread
+    /// can run right there. Without it the window is a few nanoseconds and a Python-level
+    /// stress test on a busy 2-core machine often never lands in it; with it one short run
+    /// catches every twin. The correct protocols never call it.
+    pub fn yield_in_race_window() {
+        std::thread::yield_now();
+    }
+
     /// `UnsafeCell` with loom's closure-based API, so loom can check every access.
     #[derive(Debug, Default)]
     pub struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
@@ -166,6 +179,10 @@ mod imp {
             n * 10 + digit.to_digit(10).unwrap_or(0) as usize
         })
     }
+
+    /// Nothing under loom: loom already explores every interleaving at every synchronization
+    /// point, so the broken twins are modelled exactly as written, without extra yields.
+    pub fn yield_in_race_window() {}
 
     /// loom's mutex behind the same poison-free API as the parking_lot backend.
     #[derive(Debug)]
@@ -213,6 +230,10 @@ mod imp {
         /// Blocks until shared access is acquired.
         pub fn read(&self) -> RwLockReadGuard<'_, T> {
             self.0.read().unwrap()
+        }
+        /// Acquires shared access if that is possible right now.
+        pub fn try_read(&self) -> Option<RwLockReadGuard<'_, T>> {
+            self.0.try_read().ok()
         }
         /// Blocks until exclusive access is acquired.
         pub fn write(&self) -> RwLockWriteGuard<'_, T> {

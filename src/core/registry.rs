@@ -89,6 +89,24 @@ impl<V> Registry<V> {
             .collect()
     }
 
+    /// Removes every entry and returns them (drop them outside any lock).
+    #[must_use = "the removed entries are returned so they can be dropped outside the lock"]
+    pub fn take_all(&self) -> BTreeMap<String, V> {
+        std::mem::take(&mut *self.map.write())
+    }
+
+    /// Calls `f` on every value if the read lock can be taken *without waiting*; returns
+    /// `None` (calling nothing) if it cannot. For the Python binding's garbage-collector
+    /// traversal, which must never block; skipping a traversal under-reports references,
+    /// which only delays collecting a cycle.
+    pub fn try_for_each_value<E>(
+        &self,
+        f: impl FnMut(&V) -> Result<(), E>,
+    ) -> Option<Result<(), E>> {
+        let map = self.map.try_read()?;
+        Some(map.values().try_for_each(f))
+    }
+
     /// The number of keys.
     pub fn len(&self) -> usize {
         self.map.read().len()
@@ -166,9 +184,29 @@ mod tests {
                 prop_assert_eq!(registry.get_many(&keys), expected);
                 prop_assert_eq!(registry.get("a"), model.get("a").copied());
             }
+            let mut visited = Vec::new();
+            let visit = registry.try_for_each_value(|v| { visited.push(*v); Ok::<(), ()>(()) });
+            prop_assert_eq!(visit, Some(Ok(())));
+            prop_assert_eq!(visited, model.values().copied().collect::<Vec<_>>());
             let snapshot: Vec<(String, u32)> = model.into_iter().collect();
-            prop_assert_eq!(registry.snapshot(), snapshot);
+            prop_assert_eq!(registry.snapshot(), snapshot.clone());
+            prop_assert_eq!(registry.take_all().into_iter().collect::<Vec<_>>(), snapshot);
+            prop_assert!(registry.is_empty());
         }
+    }
+
+    /// The GC traversal helper never waits for a writer.
+    #[test]
+    fn try_for_each_value_skips_when_write_locked() {
+        let registry = Registry::new();
+        let _ = registry.set("k".to_owned(), 1u8);
+        let guard = registry.map.write();
+        assert_eq!(registry.try_for_each_value(|_| Ok::<(), ()>(())), None);
+        drop(guard);
+        assert_eq!(
+            registry.try_for_each_value(|_| Ok::<(), ()>(())),
+            Some(Ok(()))
+        );
     }
 
     /// A reader never sees a half-applied `update_many`.

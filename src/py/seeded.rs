@@ -9,9 +9,14 @@
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+pub mod check_then_act;
 pub mod double_once_init;
+pub mod lock_order_inversion;
+pub mod lost_update;
 pub mod queue_drop_or_duplicate;
 pub mod relaxed_publication;
+pub mod torn_multi_key_update;
+pub mod unsafe_shared_mut;
 
 /// Builds `ftlab._seeded` and attaches it to `parent` (also registering it in `sys.modules`
 /// so `import ftlab._seeded` works).
@@ -20,6 +25,11 @@ pub fn register(parent: &Bound<'_, PyModule>) -> PyResult<()> {
     let m = PyModule::new(py, "_seeded")?;
     m.gil_used(false)?;
     let bugs = PyDict::new(py);
+    lost_update::add(&m, &bugs)?;
+    unsafe_shared_mut::add(&m, &bugs)?;
+    check_then_act::add(&m, &bugs)?;
+    lock_order_inversion::add(&m, &bugs)?;
+    torn_multi_key_update::add(&m, &bugs)?;
     relaxed_publication::add(&m, &bugs)?;
     double_once_init::add(&m, &bugs)?;
     queue_drop_or_duplicate::add(&m, &bugs)?;

@@ -8,9 +8,13 @@
 //! some keys updated and others not: a torn multi-key update. Every other method delegates to
 //! the correct [`Registry`].
 //!
+//! It calls [`yield_in_race_window`] between two acquisitions (a no-op under loom), so that a
+//! short Python stress run on a busy machine lands in the window too.
+//!
 //! Never use this outside tests and the stress hunt.
 
 use super::Registry;
+use crate::sync::yield_in_race_window;
 
 /// Broken twin of [`Registry`]: non-atomic `update_many`.
 #[derive(Debug)]
@@ -58,10 +62,28 @@ impl<V> TornRegistry<V> {
     #[must_use = "the replaced values are returned so they can be dropped outside the lock"]
     pub fn update_many(&self, entries: impl IntoIterator<Item = (String, V)>) -> Vec<V> {
         let entries: Vec<(String, V)> = entries.into_iter().collect();
-        entries
-            .into_iter()
-            .filter_map(|(key, value)| self.0.map.write().insert(key, value))
-            .collect()
+        let mut replaced = Vec::new();
+        for (i, (key, value)) in entries.into_iter().enumerate() {
+            if i > 0 {
+                yield_in_race_window(); // between two acquisitions: readers see a torn update
+            }
+            replaced.extend(self.0.map.write().insert(key, value));
+        }
+        replaced
+    }
+
+    /// See [`Registry::take_all`].
+    #[must_use = "the removed entries are returned so they can be dropped outside the lock"]
+    pub fn take_all(&self) -> std::collections::BTreeMap<String, V> {
+        self.0.take_all()
+    }
+
+    /// See [`Registry::try_for_each_value`].
+    pub fn try_for_each_value<E>(
+        &self,
+        f: impl FnMut(&V) -> Result<(), E>,
+    ) -> Option<Result<(), E>> {
+        self.0.try_for_each_value(f)
     }
 
     /// See [`Registry::len`].

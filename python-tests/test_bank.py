@@ -6,9 +6,10 @@ while auditors take snapshots and totals. Every snapshot must sum to the opening
 no negative balance, `total()` must never move, and the final balances must equal the
 opening balances plus every successful transfer the workers recorded.
 
-The concurrent checks fail on the seeded twins (see `class_under_test.py`):
-    FTLAB_TWINS=Bank=CheckThenActBank       -> negative balances (3.13t, GIL off)
-    FTLAB_TWINS=Bank=LockOrderInversionBank -> deadlock, reported after the threads' deadline
+The concurrent checks are the detectors (`@pytest.mark.detects`, run against the seeded twins
+by `ci/pytest-twins`, see `twins.py`): the audited random transfers catch `check_then_act`
+(negative balances, 3.13t with the GIL off); the opposite transfers catch
+`lock_order_inversion` (deadlock, reported when the threads miss their deadline).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import random
 
 import pytest
 
-import ftlab
-from class_under_test import class_under_test
 from threads import run_in_threads
+from twins import implementation
 
-Bank = class_under_test("Bank")
+import ftlab
+
+Bank = ftlab.Bank
 THREADS = 4
 TRANSFERS = 20_000
 OPENING = 100
@@ -133,8 +135,9 @@ def _worker(bank, seed):
     return moved
 
 
+@pytest.mark.detects("check_then_act")
 def test_concurrent_transfers_conserve_money_and_never_overdraw():
-    bank = Bank(dict.fromkeys(NAMES, OPENING))
+    bank = implementation("check_then_act", "Bank")(dict.fromkeys(NAMES, OPENING))
     total = OPENING * len(NAMES)
     auditors = 1
     finished: list[int] = []  # list.append is atomic, also on 3.13t
@@ -146,7 +149,7 @@ def test_concurrent_transfers_conserve_money_and_never_overdraw():
                 snapshot = bank.snapshot()
                 assert sum(snapshot.values()) == total, f"snapshot {snapshot} does not sum to {total}"
                 assert min(snapshot.values()) >= 0, f"negative balance in {snapshot}"
-                assert bank.total() == total
+                assert bank.total() == total, f"total() moved to {bank.total()}"
                 audits += 1
             return None
         try:
@@ -158,14 +161,16 @@ def test_concurrent_transfers_conserve_money_and_never_overdraw():
     final = bank.snapshot()
     expected = {n: OPENING + sum(m[n] for m in results[auditors:]) for n in NAMES}
     assert final == expected, "final balances are not opening + the successful transfers"
-    assert min(final.values()) >= 0
-    assert sum(bank.balance(n) for n in NAMES) == total
+    assert min(final.values()) >= 0, f"negative final balance in {final}"
+    assert sum(bank.balance(n) for n in NAMES) == total, "balance() disagrees with the total"
 
 
+@pytest.mark.detects("lock_order_inversion")
 def test_concurrent_opposite_transfers_do_not_deadlock():
     """Pairs of threads transfer a -> b and b -> a as fast as they can (the classic
-    lock-order deadlock); all must finish."""
-    bank = Bank({"a": 1_000, "b": 1_000})
+    lock-order deadlock); all must finish. The deadline is far above the ~0.1 s this takes and
+    bounds how long the detector waits for the deadlocked twin."""
+    bank = implementation("lock_order_inversion", "Bank")({"a": 1_000, "b": 1_000})
 
     def work(i):
         src, dst = ("a", "b") if i % 2 == 0 else ("b", "a")
@@ -175,5 +180,5 @@ def test_concurrent_opposite_transfers_do_not_deadlock():
             except ftlab.OverdraftError:
                 pass
 
-    run_in_threads(THREADS, work)
-    assert bank.total() == 2_000
+    run_in_threads(THREADS, work, deadline=30)
+    assert bank.total() == 2_000, f"total() moved to {bank.total()}"

@@ -4,27 +4,42 @@ Semantics and bad input, then the concurrency check: THREADS threads released to
 Barrier each add ADDS times; the final value must be exact (no increment lost), and a reader
 racing with them must see a value that never goes down.
 
-The concurrent checks fail on the seeded twins (see `class_under_test.py`):
-    FTLAB_TWINS=AtomicCounter=LostUpdateCounter,MutexGuardedCounter=UnsafeCellCounter
-(on 3.13t with the GIL off; under a GIL nothing interleaves inside `add`).
+The concurrent checks are marked `detects(<bug>)` for the counter they check and must fail on
+its seeded twin (`ci/pytest-twins`, `twins.py`): `lost_update` for AtomicCounter,
+`unsafe_shared_mut` for MutexGuardedCounter (on 3.13t with the GIL off; under a GIL nothing
+interleaves inside `add`). ShardedCounter has no twin: its adds are the AtomicCounter's RMW.
 """
 
 from __future__ import annotations
 
 import pytest
 
-import ftlab
-from class_under_test import class_under_test
 from threads import run_in_threads
+from twins import implementation
+
+import ftlab
 
 THREADS = 4
 ADDS = 50_000
 
-MutexGuardedCounter = class_under_test("MutexGuardedCounter")
-AtomicCounter = class_under_test("AtomicCounter")
-ShardedCounter = class_under_test("ShardedCounter")
+MutexGuardedCounter = ftlab.MutexGuardedCounter
+AtomicCounter = ftlab.AtomicCounter
+ShardedCounter = ftlab.ShardedCounter
 RETURNING = [MutexGuardedCounter, AtomicCounter]  # add() returns the new value
 ALL = [*RETURNING, ShardedCounter]
+
+# Concurrency checks: (seeded bug, correct class) per counter; the bug selects the twin under
+# FTLAB_TWINS=seeded and marks the case as its detector.
+DETECTORS_RETURNING = [
+    pytest.param("unsafe_shared_mut", "MutexGuardedCounter", marks=pytest.mark.detects("unsafe_shared_mut"),
+                 id="MutexGuardedCounter"),
+    pytest.param("lost_update", "AtomicCounter", marks=pytest.mark.detects("lost_update"), id="AtomicCounter"),
+]
+DETECTORS_ALL = [*DETECTORS_RETURNING, pytest.param(None, "ShardedCounter", id="ShardedCounter")]
+
+
+def counter_class(bug, correct):
+    return getattr(ftlab, correct) if bug is None else implementation(bug, correct)
 
 
 @pytest.mark.parametrize("cls", RETURNING, ids=lambda c: c.__name__)
@@ -79,9 +94,9 @@ def test_classes_are_exported():
     assert {"MutexGuardedCounter", "AtomicCounter", "ShardedCounter"} <= set(dir(ftlab))
 
 
-@pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
-def test_concurrent_adds_are_exact(cls):
-    counter = cls()
+@pytest.mark.parametrize(("bug", "correct"), DETECTORS_ALL)
+def test_concurrent_adds_are_exact(bug, correct):
+    counter = counter_class(bug, correct)()
 
     def adder(i):
         add = counter.add
@@ -92,19 +107,19 @@ def test_concurrent_adds_are_exact(cls):
     assert counter.value == THREADS * ADDS, f"{THREADS * ADDS - counter.value} increments lost"
 
 
-@pytest.mark.parametrize("cls", RETURNING, ids=lambda c: c.__name__)
-def test_concurrent_add_returns_are_distinct(cls):
+@pytest.mark.parametrize(("bug", "correct"), DETECTORS_RETURNING)
+def test_concurrent_add_returns_are_distinct(bug, correct):
     """Every add(1) returns a different new value: together they are exactly 1..N."""
-    counter = cls()
+    counter = counter_class(bug, correct)()
     n = 20_000
     returned = run_in_threads(THREADS, lambda i: [counter.add(1) for _ in range(n)])
     seen = sorted(v for values in returned for v in values)
     assert seen == list(range(1, THREADS * n + 1)), "two adds returned the same value (lost update)"
 
 
-@pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
-def test_value_never_goes_down_while_adding(cls):
-    counter = cls()
+@pytest.mark.parametrize(("bug", "correct"), DETECTORS_ALL)
+def test_concurrent_value_never_goes_down_while_adding(bug, correct):
+    counter = counter_class(bug, correct)()
     adders = THREADS - 1
 
     def work(i):
@@ -119,4 +134,4 @@ def test_value_never_goes_down_while_adding(cls):
             counter.add(2)
 
     run_in_threads(THREADS, work)
-    assert counter.value == adders * ADDS
+    assert counter.value == adders * ADDS, f"{adders * ADDS - counter.value} increments lost"

@@ -6,8 +6,9 @@ then the concurrency check: writers `update_many` a group of keys to one generat
 readers, released together on a Barrier, check that `get_many` and `snapshot` never mix
 generations and that `get` returns their own last `set`.
 
-The concurrent check fails on the seeded twin (see `class_under_test.py`):
-    FTLAB_TWINS=Registry=TornRegistry   -> mixed generations (3.13t, GIL off)
+The concurrent check is the detector for `torn_multi_key_update` (`@pytest.mark.detects`, run
+against the seeded `TornRegistry` by `ci/pytest-twins`, see `twins.py`): it sees mixed
+generations there (3.13t, GIL off).
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from types import MappingProxyType
 
 import pytest
 
-from class_under_test import class_under_test
 from threads import run_in_threads
+from twins import implementation
 
-Registry = class_under_test("Registry")
+import ftlab
+
+Registry = ftlab.Registry
 THREADS = 4
 ROUNDS = 20_000
 GROUP = [f"group/{i}" for i in range(8)]
@@ -112,8 +115,9 @@ def test_cycle_through_registry_is_collected():
     assert alive() is None, "a reference cycle through the registry was not collected"
 
 
+@pytest.mark.detects("torn_multi_key_update")
 def test_concurrent_multi_key_updates_are_never_torn():
-    r = Registry()
+    r = implementation("torn_multi_key_update", "Registry")()
     r.update_many({k: (-1, 0) for k in GROUP})
     writers = THREADS // 2
 
@@ -138,6 +142,6 @@ def test_concurrent_multi_key_updates_are_never_torn():
 
     run_in_threads(THREADS, work)
     final = r.get_many(GROUP)
-    assert len(set(final)) == 1
-    assert final[0] in {(w, ROUNDS) for w in range(writers)}
-    assert len(r) == len(GROUP) + THREADS
+    assert len(set(final)) == 1, f"torn final state {sorted(set(final))}"
+    assert final[0] in {(w, ROUNDS) for w in range(writers)}, f"final {final[0]} is no writer's last update"
+    assert len(r) == len(GROUP) + THREADS, f"len() = {len(r)}"

@@ -152,6 +152,25 @@ def build(res: Results, plots: Dict[str, Optional[bytes]], plots_note: str) -> D
               "outcome, operations per second of the whole run (all threads), and violations of the scenario's "
               "invariants. `skipped` = the class is not in this ftlab build yet.")
         doc.table(["scenario"] + sconfigs, rows)
+        noted = unique(r["scenario"] for r in stress if isinstance(r.get("notes"), dict) and r["notes"])
+        if noted:
+            rows = []
+            for sc in noted:
+                row = [sc]
+                for c in sconfigs:
+                    recs = [r for r in stress if r.get("scenario") == sc and r.get("config") == c and r.get("notes")]
+                    if not recs:
+                        row.append("–")
+                        continue
+                    r = recs[-1]
+                    secs = r.get("seconds") or 0
+                    row.append(", ".join(
+                        f"{k.replace('_', ' ')}: {fmt_rate(v).strip()}" if isinstance(v, (int, float))
+                        else f"{k}: {v}" for k, v in r["notes"].items()) + f" in {secs:.1f} s")
+                rows.append(row)
+            doc.p("What the scenarios counted besides operations, and the run's seconds; e.g. `anti_pattern`: "
+                  "PyO3 borrow errors raised by the `&mut self` anti-pattern class (the expected, safe failure).")
+            doc.table(["scenario"] + sconfigs, rows)
         gil_seen = {c: unique(str(r.get("gil_enabled")) for r in stress if r["config"] == c) for c in sconfigs}
         doc.p("GIL state recorded by the stress children: "
               + "; ".join(f"{c}: gil_enabled={'/'.join(v)}" for c, v in gil_seen.items()) + ".")

@@ -190,7 +190,7 @@ def cmd_hunt(args: argparse.Namespace) -> int:
     rows = []
     for r in hunt_records:
         row = [r["bug"], r["twin"], r.get("scenario") or "-", "yes" if r["detected"] else "NO",
-               r.get("detector") or "-", f"{r['seconds_to_detect']:.2f}" if r.get("seconds_to_detect") is not None else "-",
+               r.get("detector") or "-", f"{r['seconds_to_detect']:.3f}" if r.get("seconds_to_detect") is not None else "-",
                r.get("rounds", "-")]
         if pytest_by_bug:
             p = pytest_by_bug.get(r["bug"], {})

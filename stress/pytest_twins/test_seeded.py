@@ -138,13 +138,15 @@ def registry():
 
 
 def test_torn_multi_key_update__shared(registry, barrier, thread_index):
-    for gen in range(N):
-        if thread_index % 2 == 0:
-            registry.update_many({k: gen for k in KEYS})
-        else:
-            values = registry.get_many(KEYS)
-            assert len(set(values)) == 1, values
-    barrier.wait()
+    try:
+        for gen in range(N):
+            if thread_index % 2 == 0:
+                registry.update_many({k: gen for k in KEYS})
+            else:
+                values = registry.get_many(KEYS)
+                assert len(set(values)) == 1, values
+    finally:
+        barrier.wait()
 
 
 # ---- relaxed_publication: PublishSlot -------------------------------------------------------------
@@ -166,16 +168,18 @@ def slots():
 
 
 def test_relaxed_publication__shared(slots, barrier, thread_index):
-    for slot in slots:
-        if thread_index == 0:
-            slot.publish(PAYLOAD)
-        else:
-            for _ in range(10_000):
-                got = slot.try_get()
-                if got is not None:
-                    assert got == PAYLOAD
-                    break
-    barrier.wait()
+    try:
+        for slot in slots:
+            if thread_index == 0:
+                slot.publish(PAYLOAD)
+            else:
+                for _ in range(10_000):
+                    got = slot.try_get()
+                    if got is not None:
+                        assert got == PAYLOAD
+                        break
+    finally:
+        barrier.wait()
 
 
 # ---- double_once_init: OnceResource ---------------------------------------------------------------
@@ -233,14 +237,16 @@ def test_queue_drop_or_duplicate__shared(work_queue, barrier, thread_index, num_
     if num_parallel_threads < 2:
         pytest.skip("needs a producer and a consumer thread")
     producers = num_parallel_threads // 2
-    if thread_index < producers:
-        for i in range(N):
-            queue.put((thread_index, i), timeout=5)
-    else:
-        consumers = num_parallel_threads - producers
-        share = N * producers // consumers + (1 if thread_index - producers < N * producers % consumers else 0)
-        mine = [queue.get(timeout=5) for _ in range(share)]
-        with lock:
-            received.extend(mine)
-    barrier.wait()
+    try:
+        if thread_index < producers:
+            for i in range(N):
+                queue.put((thread_index, i), timeout=5)
+        else:
+            consumers = num_parallel_threads - producers
+            share = N * producers // consumers + (1 if thread_index - producers < N * producers % consumers else 0)
+            mine = [queue.get(timeout=5) for _ in range(share)]
+            with lock:
+                received.extend(mine)
+    finally:
+        barrier.wait()
     assert sorted(received) == sorted((p, i) for p in range(producers) for i in range(N))

@@ -105,7 +105,7 @@ def build_parser() -> _Parser:
     hp.add_argument("--build", action="store_true",
                     help="first run `ci/envs --seeded LABEL` (needs --label naming a ci/provision-python label)")
     hp.add_argument("--cap", type=positive_float, default=None, metavar="S",
-                    help="time cap per bug (default 30 s, --quick 10 s)")
+                    help="time cap per bug (default 30 s, --quick 20 s)")
     hp.add_argument("--round", type=positive_float, default=0.25, metavar="S", dest="round_seconds",
                     help="length of one round; rounds repeat with fresh state until detection (default 0.25 s)")
     hp.add_argument("--hang-timeout", type=positive_float, default=2.0, metavar="S",

@@ -93,7 +93,7 @@ def probe_bugs(seeded: Path) -> dict[str, Any]:
 
 
 def cmd_hunt(args: argparse.Namespace) -> int:
-    cap = args.cap or (10.0 if args.quick else 30.0)
+    cap = args.cap or (20.0 if args.quick else 30.0)
     clean_seconds = args.clean_seconds or (2.0 if args.quick else 5.0)
     threads = args.threads or default_threads()
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)

@@ -10,6 +10,7 @@ exactly-once check is the detector for the seeded bug `queue_drop_or_duplicate` 
 from __future__ import annotations
 
 import _thread
+import signal
 import threading
 import time
 from collections import Counter
@@ -143,12 +144,19 @@ def test_blocked_get_in_main_thread_is_interruptible():
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("needs the main thread")
     q = ftlab.WorkQueue(1)
+    # A process started in the background (CI runners, `cmd &`, the stress matrix's children)
+    # may inherit SIGINT as ignored, and then `interrupt_main` is a no-op: install Python's
+    # default handler for the duration of the test so it checks the queue, not the launcher.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.05, _thread.interrupt_main)
-    timer.start()
-    start = time.monotonic()
-    with pytest.raises(KeyboardInterrupt):
-        q.get(timeout=30)
-    timer.join()
+    try:
+        timer.start()
+        start = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            q.get(timeout=30)
+        timer.join()
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert time.monotonic() - start < 25  # interrupted, not timed out
 
 

@@ -1,6 +1,6 @@
 """The stress harness itself: isolation, reporting, bad input, the GIL guard, a user's scenarios.
 
-Each test runs `python -m stress ...` as a subprocess from the repository root, the way users and
+Each test runs `ftlab-harness ...` as a subprocess from the repository root, the way users and
 ci/test do, and checks its exit status, its output and the JSONL it appended.
 """
 
@@ -34,7 +34,7 @@ def stress(*args: str, env: dict | None = None, timeout: float = 180) -> subproc
     full_env = dict(os.environ)
     full_env.pop("PYTHON_GIL", None) if env is not None and "PYTHON_GIL" in env and env["PYTHON_GIL"] is None else None
     full_env.update({k: v for k, v in (env or {}).items() if v is not None})
-    return subprocess.run([sys.executable, "-m", "stress", *args], cwd=ROOT, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "ftlab_harness", *args], cwd=ROOT, capture_output=True, text=True,
                           env=full_env, timeout=timeout, stdin=subprocess.DEVNULL)
 
 
@@ -45,7 +45,7 @@ def records(path: Path) -> list[dict]:
 def one_line_error(res: subprocess.CompletedProcess) -> str:
     assert res.returncode == 2, res.stdout + res.stderr
     lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("stress: error: "), res.stderr
+    assert len(lines) == 1 and lines[0].startswith("ftlab-harness: error: "), res.stderr
     return lines[0]
 
 
@@ -124,14 +124,14 @@ def test_bad_input_is_one_line_and_exit_2(args, message):
 
 def test_scenarios_file_that_fails_to_import(tmp_path):
     bad = tmp_path / "broken_scenarios.py"
-    bad.write_text("from stress import Scenario\nraise RuntimeError('cannot even import')\n")
+    bad.write_text("from ftlab_harness import Scenario\nraise RuntimeError('cannot even import')\n")
     line = one_line_error(stress("run", "--scenarios", str(bad)))
     assert "broken_scenarios.py failed to import (line 2): RuntimeError: cannot even import" in line
 
 
 def test_target_that_is_not_importable(tmp_path):
     f = tmp_path / "ghost_scenarios.py"
-    f.write_text("from stress import Scenario\n\nclass Ghost(Scenario):\n    name = 'ghost'\n"
+    f.write_text("from ftlab_harness import Scenario\n\nclass Ghost(Scenario):\n    name = 'ghost'\n"
                  "    target = 'no_such_module_anywhere:Thing'\n    def step(self, w):\n        pass\n")
     line = one_line_error(stress("run", "--scenarios", str(f)))
     assert "target 'no_such_module_anywhere' is not importable" in line
@@ -139,7 +139,7 @@ def test_target_that_is_not_importable(tmp_path):
 
 def test_missing_class_is_skipped_with_a_clear_detail(tmp_path):
     f = tmp_path / "missing_scenarios.py"
-    f.write_text("from stress import Scenario\n\nclass Missing(Scenario):\n    name = 'missing'\n"
+    f.write_text("from ftlab_harness import Scenario\n\nclass Missing(Scenario):\n    name = 'missing'\n"
                  "    target = 'json:NoSuchClass'\n    def step(self, w):\n        pass\n")
     out = tmp_path / "r.jsonl"
     res = stress("run", "--scenarios", str(f), "--iterations", "10", "--jsonl", str(out))
@@ -152,7 +152,7 @@ def test_missing_class_is_skipped_with_a_clear_detail(tmp_path):
 def test_gil_guard_fails_a_target_that_re_enables_the_gil(tmp_path):
     gil_guard.build_gil_reenabler(tmp_path)
     f = tmp_path / "gil_scenarios.py"
-    f.write_text("from stress import Scenario\n\nclass UsesGilModule(Scenario):\n    name = 'gil_module'\n"
+    f.write_text("from ftlab_harness import Scenario\n\nclass UsesGilModule(Scenario):\n    name = 'gil_module'\n"
                  "    target = 'gil_reenabler'\n    def step(self, w):\n        pass\n")
     out = tmp_path / "r.jsonl"
     env = {"PYTHONPATH": str(tmp_path)}
@@ -183,7 +183,7 @@ def test_gil_state_and_python_gil_env_are_recorded(tmp_path):
 def test_user_scenarios_file_for_rpds_catches_a_mutable_twin(tmp_path):
     """The rpds-py example run the way a user runs their own file, against rpds and a broken twin."""
     out = tmp_path / "r.jsonl"
-    rpds_file = str(ROOT / "stress" / "scenarios" / "rpds.py")
+    rpds_file = str(ROOT / "python" / "ftlab_harness" / "scenarios" / "rpds.py")
     res = stress("run", "--scenarios", rpds_file, "--duration", "0.5", "--jsonl", str(out))
     assert res.returncode == 0, res.stdout + res.stderr
     assert [r["outcome"] for r in records(out)] == ["pass", "pass"]

@@ -3,7 +3,7 @@
 Each case runs one built-in scenario (in this process, through the same code the harness's child
 runs) against a pure-Python twin from `stress_fixtures/stress_twins.py` that breaks exactly one
 promise, and asserts that the matching invariant is reported. The Rust seeded twins are hunted
-separately (`python -m stress hunt`); these cover every check, including the ones no seeded bug
+separately (`ftlab-harness hunt`); these cover every check, including the ones no seeded bug
 targets, and the third-party example (rpds-py).
 """
 
@@ -20,7 +20,7 @@ for p in (str(ROOT), str(FIXTURES)):
     if p not in sys.path:
         sys.path.insert(0, p)
 
-from stress import child, loader  # noqa: E402
+from ftlab_harness import child, loader  # noqa: E402
 
 pytestmark = pytest.mark.thread_unsafe(reason="runs a multi-threaded stress round and sets the switch interval")
 
@@ -121,7 +121,7 @@ def test_every_invariant_of_every_builtin_scenario_has_a_case():
     covered = {(module_of[s], i) for s, _, i in CASES}
     persistent_users = {module_of[s] for s in ("frozen_map", "rpds.hash_trie_map")}
     missing = []
-    files = sorted((ROOT / "stress" / "scenarios").glob("[!_]*.py")) + [ROOT / "stress" / "persistent.py"]
+    files = sorted((ROOT / "python" / "ftlab_harness" / "scenarios").glob("[!_]*.py")) + [ROOT / "python" / "ftlab_harness" / "persistent.py"]
     for path in files:
         text = path.read_text()
         names = set(re.findall(r'(?:check|violation)\([^"]*?"([a-z_]+)"', text))

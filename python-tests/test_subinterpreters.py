@@ -2,7 +2,7 @@
 
 Runs on every interpreter >= 3.12 of the matrix (3.12 `_xxsubinterpreters`, 3.13/3.13t
 `_interpreters`, 3.14 the same module under `concurrent.interpreters`), through the adapter in
-`stress/subinterp_api.py`; skipped with the reason on older interpreters or builds without the
+`ftlab_harness/subinterp.py`; skipped with the reason on older interpreters or builds without the
 modules. Two configurations are exercised:
 
 * "isolated": own GIL, own allocator; CPython itself refuses extensions that do not declare
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from stress import subinterp_api as S  # noqa: E402
+from ftlab_harness import subinterp as S  # noqa: E402
 
 pytestmark = [
     pytest.mark.skipif(not S.available(), reason=f"no sub-interpreters: {S.MISSING_REASON}"),
@@ -326,11 +326,11 @@ def test_memory_detector_flags_a_leaking_cycle():
     kept.clear()
 
 
-# --- the four-models benchmark's server (stress/subinterp_models.py) --------------------------------
+# --- the four-models benchmark's server (ftlab_harness/bench/subinterp_models.py) --------------------------------
 
 
 def test_models_server_runs_every_kernel_under_threads_and_subinterpreters():
-    from stress import subinterp_models
+    from ftlab_harness.bench import subinterp_models
 
     server = subinterp_models.Server()
     try:
@@ -345,7 +345,7 @@ def test_models_server_runs_every_kernel_under_threads_and_subinterpreters():
 
 
 def test_models_cli_rejects_bad_input_with_exit_2():
-    from stress import subinterp_models
+    from ftlab_harness.bench import subinterp_models
 
     assert subinterp_models.main(["--workers", "0"]) == 2
     assert subinterp_models.main(["--reps", "0"]) == 2

@@ -1,11 +1,11 @@
 """Scenarios that misbehave on purpose, for `test_stress_harness.py`: the harness must report each
-one correctly and go on to the next. Run as `python -m stress run --scenarios THIS_FILE`."""
+one correctly and go on to the next. Run as `ftlab-harness run --scenarios THIS_FILE`."""
 
 import ctypes
 import os
 import threading
 
-from stress import Scenario
+from ftlab_harness import Scenario
 
 
 class Segfault(Scenario):

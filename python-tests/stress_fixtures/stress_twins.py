@@ -2,7 +2,7 @@
 
 Each twin has the API of the class a built-in scenario targets and breaks ONE promise, so that
 `test_stress_scenarios.py` can show every invariant check of every scenario failing (a check that
-cannot fail is a defect). The Rust seeded twins (`ftlab._seeded`, hunted by `python -m stress
+cannot fail is a defect). The Rust seeded twins (`ftlab._seeded`, hunted by `ftlab-harness
 hunt`) cover the ftlab patterns' races; these cover every remaining check, and the third-party
 example (rpds-py) through `MutableRpds`.
 

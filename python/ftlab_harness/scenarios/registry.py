@@ -1,0 +1,77 @@
+"""Registry (`src/py/registry.rs`): a multi-key update is seen whole or not at all.
+
+Writers (even workers) `update_many` a group of keys, all to the same generation tag
+`(writer, seq)`; readers (odd workers) read the group with `get_many` (one read lock) and with
+`snapshot()`. Every worker also owns one key it `set`s and reads back.
+Invariants:
+  during  `multi_key_update_atomic`: one `get_many` never mixes generations;
+          `snapshot_consistent`: neither does a `snapshot()`;
+          `no_stale_read`: a reader never sees a writer's older generation after a newer one;
+          `read_own_write`: `get` returns what this thread last `set` on its own key;
+  after   `final_is_a_last_write`: the group holds one writer's LAST update;
+          `len_matches_snapshot`.
+Seeded twin hunted here: `torn_multi_key_update` (one lock acquisition per key).
+"""
+
+from __future__ import annotations
+
+from ftlab_harness import Run, Scenario, Worker
+
+GROUP = [f"group/{i}" for i in range(8)]
+MISSING = object()
+
+
+class RegistryMultiKey(Scenario):
+    """Registry: update_many is all-or-nothing for get_many and snapshot readers."""
+
+    def setup(self, run: Run) -> None:
+        self.registry = run.target()
+        self.registry.update_many({k: (-1, 0) for k in GROUP})
+
+    def thread_setup(self, w: Worker) -> None:
+        w.own_key = f"own/{w.index}"
+        w.seq = 0
+        w.last_seen: dict[int, int] = {}
+        w.writer = w.index % 2 == 0 or w.run.threads == 1
+
+    def _check_group(self, w: Worker, values: list, invariant: str) -> None:
+        first = values[0]
+        if any(v != first for v in values):
+            w.violation(invariant, lambda: f"mixed generations in one read: {values}")
+            return
+        writer, seq = first
+        if seq < w.last_seen.get(writer, -1):
+            w.violation("no_stale_read", f"saw writer {writer}'s seq {seq} after its seq {w.last_seen[writer]}")
+        w.last_seen[writer] = seq
+
+    def step(self, w: Worker) -> None:
+        r = w.rng.random()
+        if r < 0.05:
+            self.registry.set(w.own_key, w.ops)
+            got = self.registry.get(w.own_key, MISSING)
+            w.check(got == w.ops, "read_own_write", lambda: f"set({w.own_key!r}, {w.ops}) then get -> {got!r}")
+        elif w.writer:
+            w.seq += 1
+            self.registry.update_many({k: (w.index, w.seq) for k in GROUP})
+        elif r < 0.9:
+            self._check_group(w, self.registry.get_many(GROUP), "multi_key_update_atomic")
+        else:
+            snap = self.registry.snapshot()
+            self._check_group(w, [snap.get(k) for k in GROUP], "snapshot_consistent")
+
+    def finish(self, run: Run) -> None:
+        values = self.registry.get_many(GROUP)
+        run.check(len(set(values)) == 1, "multi_key_update_atomic", lambda: f"final group {values}")
+        writer, seq = values[0]
+        last = {w.index: w.seq for w in run.workers if w.writer}
+        ok = (writer == -1 and all(s == 0 for s in last.values())) or last.get(writer) == seq
+        run.check(ok, "final_is_a_last_write",
+                  lambda: f"group holds writer {writer}'s seq {seq}; the writers' last updates were {last}")
+        snap = self.registry.snapshot()
+        run.check(len(self.registry) == len(snap), "len_matches_snapshot",
+                  lambda: f"len() = {len(self.registry)}, snapshot has {len(snap)} keys")
+        run.check(self.registry.get("never/set", MISSING) is MISSING, "get_default",
+                  "get() of a missing key did not return the default")
+
+
+SCENARIOS = [RegistryMultiKey("registry", target="ftlab:Registry", hunts=["torn_multi_key_update"])]

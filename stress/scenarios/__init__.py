@@ -1,3 +1,0 @@
-"""The built-in scenarios: one module per ftlab pattern (mirroring `src/py/<pattern>.rs`), plus
-scenarios for third-party extensions (`rpds.py`). Every module here is loaded by
-`python -m stress run`; none imports its target at import time."""

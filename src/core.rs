@@ -17,4 +17,5 @@ pub mod latch;
 pub mod once;
 pub mod queue;
 pub mod registry;
+pub mod wake;
 pub mod wordcount;

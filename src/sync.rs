@@ -128,13 +128,23 @@ mod imp {
         HINT.with(|hint| *hint)
     }
 
+    /// How long [`widen_race_window`] keeps the calling thread inside a race window.
+    pub const RACE_WINDOW: std::time::Duration = std::time::Duration::from_micros(2);
+
     /// Called by the deliberately broken twins (`core::*::broken`) inside their race window
-    /// (between a check and the act that relies on it): yields the CPU so that another thread
-    /// can run right there. Without it the window is a few nanoseconds and a Python-level
-    /// stress test on a busy 2-core machine often never lands in it; with it one short run
-    /// catches every twin. The correct protocols never call it.
-    pub fn yield_in_race_window() {
-        std::thread::yield_now();
+    /// (between a check and the act that relies on it): stays there for [`RACE_WINDOW`] of
+    /// wall time, spinning, so that a thread running on another core lands in the window.
+    /// Without it the window is a few nanoseconds and a Python-level stress test often never
+    /// hits it. It spins rather than yields on purpose: `yield_now` hands the core to whatever
+    /// else is runnable, so on a busy machine every call could cost a whole time slice and a
+    /// detector's duration would depend on the machine's load; a spin costs the same 2 µs
+    /// whatever else runs (preemption only widens the window further). The correct protocols
+    /// never call it.
+    pub fn widen_race_window() {
+        let start = std::time::Instant::now();
+        while start.elapsed() < RACE_WINDOW {
+            std::hint::spin_loop();
+        }
     }
 
     /// `UnsafeCell` with loom's closure-based API, so loom can check every access.
@@ -181,8 +191,8 @@ mod imp {
     }
 
     /// Nothing under loom: loom already explores every interleaving at every synchronization
-    /// point, so the broken twins are modelled exactly as written, without extra yields.
-    pub fn yield_in_race_window() {}
+    /// point, so the broken twins are modelled exactly as written, without extra waits.
+    pub fn widen_race_window() {}
 
     /// loom's mutex behind the same poison-free API as the parking_lot backend.
     #[derive(Debug)]

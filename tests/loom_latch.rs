@@ -5,14 +5,14 @@
 //! Invariants: a reader that sees the slot published reads the whole payload (loom also
 //! flags any unordered access to the `UnsafeCell`); exactly one `publish`/`set` wins; no
 //! latch waiter sleeps forever. The broken twin `RelaxedPublishSlot` must be rejected, in both
-//! its variants. Run: `RUSTFLAGS="--cfg ftlab_loom" CARGO_TARGET_DIR=target/loom
+//! its variants, and so must `LostWakeupLatch` (a `set` that forgets to notify: a deadlock). Run: `RUSTFLAGS="--cfg ftlab_loom" CARGO_TARGET_DIR=target/loom
 //! cargo test --release --no-default-features --test loom_latch`, or `ci/loom latch`.
 #![cfg(ftlab_loom)]
 
 #[path = "support/loom_harness.rs"]
 mod loom_harness;
 
-use ftlab::core::latch::broken::{FlagTiming, RelaxedPublishSlot};
+use ftlab::core::latch::broken::{FlagTiming, LostWakeupLatch, RelaxedPublishSlot};
 use ftlab::core::latch::{Latch, PublishSlot};
 use loom_harness::{check, expect_rejected};
 
@@ -142,4 +142,19 @@ fn rejects_relaxed_publication_flag_before_fill() {
         "Causality violation",
         || broken_publication(FlagTiming::BeforeFill),
     );
+}
+
+/// `lost_wakeup_latch`: `set` stores the flag but never notifies; a waiter that went to sleep
+/// before it sleeps forever, which loom reports as a deadlock.
+#[test]
+fn rejects_lost_wakeup_latch() {
+    expect_rejected("lost_wakeup_latch", "deadlock", || {
+        let latch = Arc::new(LostWakeupLatch::default());
+        let waiter = {
+            let latch = Arc::clone(&latch);
+            thread::spawn(move || latch.wait())
+        };
+        latch.set();
+        waiter.join().unwrap();
+    });
 }

@@ -5,14 +5,15 @@
 //! 3 unless `LOOM_MAX_PREEMPTIONS` says otherwise. A lost wake-up of a waiting caller would
 //! show up as a loom deadlock; a second run of the initialiser fails the `init_count` and
 //! side-effect assertions; an unordered read of the value is a causality violation. The broken
-//! twin `RacyOnce` (check-then-init) must be rejected. Run: `RUSTFLAGS="--cfg ftlab_loom"
+//! twin `RacyOnce` (check-then-init) must be rejected, and so must `LostWakeupOnce` (a completed init
+//! that forgets to wake its waiters: a deadlock). Run: `RUSTFLAGS="--cfg ftlab_loom"
 //! CARGO_TARGET_DIR=target/loom cargo test --release --no-default-features --test loom_once`, or `ci/loom once`.
 #![cfg(ftlab_loom)]
 
 #[path = "support/loom_harness.rs"]
 mod loom_harness;
 
-use ftlab::core::once::broken::RacyOnce;
+use ftlab::core::once::broken::{LostWakeupOnce, RacyOnce};
 use ftlab::core::once::{Claim, Once};
 use loom_harness::{check, expect_rejected};
 
@@ -109,5 +110,20 @@ fn rejects_double_once_init() {
         once.get_or_init(|| 2u32);
         other.join().unwrap();
         assert_eq!(once.init_count(), 1, "init ran twice");
+    });
+}
+
+/// `lost_wakeup_once`: a caller that found the init running waits for it; the init completes
+/// without waking it, so it sleeps forever: a deadlock.
+#[test]
+fn rejects_lost_wakeup_once() {
+    expect_rejected("lost_wakeup_once", "deadlock", || {
+        let once = Arc::new(LostWakeupOnce::<usize>::with_wake());
+        let other = {
+            let once = Arc::clone(&once);
+            thread::spawn(move || *once.get_or_init(|| 1))
+        };
+        let mine = *once.get_or_init(|| 0);
+        assert_eq!(other.join().unwrap(), mine);
     });
 }

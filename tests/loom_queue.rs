@@ -4,15 +4,15 @@
 //! They run the real `src/core/queue.rs` through the loom shim (storage: `Mutex<VecDeque>`
 //! instead of crossbeam, see the module docs), 2–3 threads, preemption bound 3 unless
 //! `LOOM_MAX_PREEMPTIONS` says otherwise. A missed wake-up shows up as a loom deadlock; a lost
-//! or duplicated item fails the multiset assertions. The broken twin `LossyWorkQueue` must be
-//! rejected. Run: `RUSTFLAGS="--cfg ftlab_loom" CARGO_TARGET_DIR=target/loom
+//! or duplicated item fails the multiset assertions. The broken twins `LossyWorkQueue` and
+//! `LostWakeupWorkQueue` (a `put` that forgets to wake the consumer) must be rejected. Run: `RUSTFLAGS="--cfg ftlab_loom" CARGO_TARGET_DIR=target/loom
 //! cargo test --release --no-default-features --test loom_queue`, or `ci/loom queue`.
 #![cfg(ftlab_loom)]
 
 #[path = "support/loom_harness.rs"]
 mod loom_harness;
 
-use ftlab::core::queue::broken::LossyWorkQueue;
+use ftlab::core::queue::broken::{LossyWorkQueue, LostWakeupWorkQueue};
 use ftlab::core::queue::{GetError, PutError, WorkQueue};
 use loom_harness::{check, expect_rejected};
 
@@ -135,5 +135,19 @@ fn rejects_queue_drop_or_duplicate() {
         let mut got = vec![mine, theirs];
         got.sort_unstable();
         assert_eq!(got, vec![1, 2], "item lost or duplicated");
+    });
+}
+
+/// `lost_wakeup_queue`: `put` never wakes a consumer already asleep in `get`: a deadlock.
+#[test]
+fn rejects_lost_wakeup_queue() {
+    expect_rejected("lost_wakeup_queue", "deadlock", || {
+        let q = Arc::new(LostWakeupWorkQueue::<u32>::with_wake(1));
+        let consumer = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.get_timeout(SLICE))
+        };
+        q.put(7).unwrap();
+        assert_eq!(consumer.join().unwrap(), Ok(7));
     });
 }

@@ -17,8 +17,10 @@
 //! `seeded-bugs` feature) drops exactly the Release/Acquire pair; `tests/loom_latch.rs` shows
 //! loom rejects it.
 
+use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
+use super::wake::{Notify, Wake};
 use crate::sync::{AtomicBool, AtomicU8, Condvar, Mutex, Ordering, UnsafeCell};
 
 #[cfg(any(ftlab_loom, feature = "seeded-bugs"))]
@@ -26,7 +28,7 @@ pub mod broken;
 
 /// A one-shot flag that threads can wait on.
 #[derive(Debug, Default)]
-pub struct Latch {
+pub struct Latch<W = Notify> {
     /// The flag. Only ever goes `false -> true`.
     set: AtomicBool,
     /// Held by waiters while they re-check `set` and go to sleep; taken by the setter between
@@ -34,6 +36,8 @@ pub struct Latch {
     waiters: Mutex<()>,
     /// Where waiters sleep.
     changed: Condvar,
+    /// How `set` wakes the sleepers: [`Notify`], or the seeded lost-wake-up twin's policy.
+    wake: PhantomData<W>,
 }
 
 impl Latch {
@@ -41,7 +45,9 @@ impl Latch {
     pub fn new() -> Self {
         Latch::default()
     }
+}
 
+impl<W: Wake> Latch<W> {
     /// Sets the latch; returns `true` if this call set it, `false` if it was already set.
     /// Wakes every waiter.
     pub fn set(&self) -> bool {
@@ -57,7 +63,7 @@ impl Latch {
             // any waiter that read `false` under the lock is now inside `Condvar::wait`
             // (which released the lock atomically), so it receives this notification.
             let _guard = self.waiters.lock();
-            self.changed.notify_all();
+            W::wake_all(&self.changed);
         }
         won
     }

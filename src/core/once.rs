@@ -36,8 +36,10 @@
 //! The broken twin (`broken::RacyOnce`, only with `cfg(ftlab_loom)` or `seeded-bugs`) checks
 //! and then initialises without any lock; `tests/loom_once.rs` shows loom rejects it.
 
+use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
+use super::wake::{Notify, Wake};
 use crate::sync::{thread, AtomicU8, AtomicUsize, Condvar, Mutex, Ordering, UnsafeCell};
 
 #[cfg(any(ftlab_loom, feature = "seeded-bugs"))]
@@ -48,7 +50,7 @@ const RUNNING: u8 = 1;
 const READY: u8 = 2;
 
 /// A cell initialised at most once, by the first caller that claims it.
-pub struct Once<T> {
+pub struct Once<T, W = Notify> {
     /// UNINIT / RUNNING / READY; changed only while holding `lock`, read lock-free.
     state: AtomicU8,
     /// The thread running the initialiser while `state == RUNNING`.
@@ -59,15 +61,18 @@ pub struct Once<T> {
     value: UnsafeCell<Option<T>>,
     /// Number of initialiser runs started (successful or not).
     init_count: AtomicUsize,
+    /// How completing the init wakes the waiters: [`Notify`], or the seeded lost-wake-up
+    /// twin's policy.
+    wake: PhantomData<W>,
 }
 
 // SAFETY: the value is written only by the claimant (RUNNING excludes every other writer and
 // every reader) and read as `&T` only after READY is observed with Acquire or under `lock`;
 // it is never written again. Sharing hands out `&T` (T: Sync) and the value may be created
 // on one thread and dropped on another (T: Send).
-unsafe impl<T: Send + Sync> Sync for Once<T> {}
+unsafe impl<T: Send + Sync, W: Wake> Sync for Once<T, W> {}
 // SAFETY: owning the cell is owning an `Option<T>`.
-unsafe impl<T: Send> Send for Once<T> {}
+unsafe impl<T: Send, W: Wake> Send for Once<T, W> {}
 
 impl<T> Default for Once<T> {
     fn default() -> Self {
@@ -75,7 +80,7 @@ impl<T> Default for Once<T> {
     }
 }
 
-impl<T> std::fmt::Debug for Once<T> {
+impl<T, W: Wake> std::fmt::Debug for Once<T, W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Once")
             .field("initialized", &self.is_initialized())
@@ -86,12 +91,12 @@ impl<T> std::fmt::Debug for Once<T> {
 
 /// What [`Once::try_claim`] found.
 #[must_use]
-pub enum Claim<'a, T> {
+pub enum Claim<'a, T, W = Notify> {
     /// Initialised: here is the value.
     Ready(&'a T),
     /// The caller won the claim and must run the initialiser, then
     /// [`InitGuard::complete`] (or drop the guard to give up).
-    Init(InitGuard<'a, T>),
+    Init(InitGuard<'a, T, W>),
     /// Another thread is running the initialiser: [`Once::wait_while_running`], then retry.
     Busy,
     /// The calling thread itself is running the initialiser (recursive use).
@@ -111,12 +116,12 @@ pub enum OnceError<E> {
 /// [`complete`](InitGuard::complete) abandons the attempt: the cell returns to uninitialised
 /// and one waiter is free to retry.
 #[must_use]
-pub struct InitGuard<'a, T> {
-    once: &'a Once<T>,
+pub struct InitGuard<'a, T, W = Notify> {
+    once: &'a Once<T, W>,
     completed: bool,
 }
 
-impl<'a, T> InitGuard<'a, T> {
+impl<'a, T, W: Wake> InitGuard<'a, T, W> {
     /// Stores `value`, publishes it, wakes every waiter and returns the stored value.
     pub fn complete(mut self, value: T) -> &'a T {
         let once = self.once;
@@ -128,7 +133,7 @@ impl<'a, T> InitGuard<'a, T> {
             *owner = None;
             // Release: the value write above happens-before every Acquire load seeing READY.
             once.state.store(READY, Ordering::Release);
-            once.changed.notify_all();
+            W::wake_all(&once.changed);
         }
         self.completed = true;
         // SAFETY: READY is stored and the value is never written again.
@@ -138,7 +143,7 @@ impl<'a, T> InitGuard<'a, T> {
     }
 }
 
-impl<T> Drop for InitGuard<'_, T> {
+impl<T, W> Drop for InitGuard<'_, T, W> {
     fn drop(&mut self) {
         if self.completed {
             return;
@@ -156,12 +161,21 @@ impl<T> Drop for InitGuard<'_, T> {
 impl<T> Once<T> {
     /// Creates an uninitialised cell.
     pub fn new() -> Self {
+        Once::with_wake()
+    }
+}
+
+impl<T, W: Wake> Once<T, W> {
+    /// Creates an uninitialised cell whose completed init wakes waiters with policy `W`
+    /// (see [`super::wake`]).
+    pub fn with_wake() -> Self {
         Once {
             state: AtomicU8::new(UNINIT),
             lock: Mutex::new(None),
             changed: Condvar::new(),
             value: UnsafeCell::new(None),
             init_count: AtomicUsize::new(0),
+            wake: PhantomData,
         }
     }
 
@@ -191,7 +205,7 @@ impl<T> Once<T> {
     /// Never blocks for longer than a few instructions under the internal lock: reports the
     /// value, hands the caller the claim, or says someone else (or the caller) is running the
     /// initialiser.
-    pub fn try_claim(&self) -> Claim<'_, T> {
+    pub fn try_claim(&self) -> Claim<'_, T, W> {
         if let Some(v) = self.get() {
             return Claim::Ready(v);
         }

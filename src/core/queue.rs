@@ -29,8 +29,10 @@
 //! The broken twin (`broken::LossyWorkQueue`, only with `cfg(ftlab_loom)` or `seeded-bugs`)
 //! reads the head and removes it in two critical sections; loom rejects it.
 
+use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
+use super::wake::{Notify, Wake};
 use crate::sync::{Condvar, Mutex, MutexGuard};
 
 #[cfg(any(ftlab_loom, feature = "seeded-bugs"))]
@@ -127,7 +129,7 @@ struct State {
 }
 
 /// A bounded, closable MPMC FIFO. See the module docs for the protocol.
-pub struct WorkQueue<T> {
+pub struct WorkQueue<T, W = Notify> {
     capacity: usize,
     items: FifoStorage<T>,
     state: Mutex<State>,
@@ -135,9 +137,11 @@ pub struct WorkQueue<T> {
     not_empty: Condvar,
     /// Producers sleep here while the queue is full.
     not_full: Condvar,
+    /// How `put` wakes a sleeping consumer: [`Notify`], or the seeded lost-wake-up twin's.
+    wake: PhantomData<W>,
 }
 
-impl<T> std::fmt::Debug for WorkQueue<T> {
+impl<T, W> std::fmt::Debug for WorkQueue<T, W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let state = self.state.lock();
         f.debug_struct("WorkQueue")
@@ -173,11 +177,19 @@ fn deadline_after(timeout: Option<Duration>) -> Option<Instant> {
 }
 
 impl<T> WorkQueue<T> {
-    /// Creates an open, empty queue holding at most `capacity` items.
+    /// Creates an empty, open queue holding at most `capacity` items (panics if 0).
+    pub fn new(capacity: usize) -> Self {
+        WorkQueue::with_wake(capacity)
+    }
+}
+
+impl<T, W: Wake> WorkQueue<T, W> {
+    /// Creates an open, empty queue holding at most `capacity` items, whose `put` wakes
+    /// consumers with policy `W` (see [`super::wake`]).
     ///
     /// # Panics
     /// If `capacity == 0` (a queue that can hold nothing can never hand anything over).
-    pub fn new(capacity: usize) -> Self {
+    pub fn with_wake(capacity: usize) -> Self {
         assert!(capacity > 0, "WorkQueue capacity must be at least 1");
         WorkQueue {
             capacity,
@@ -188,6 +200,7 @@ impl<T> WorkQueue<T> {
             }),
             not_empty: Condvar::new(),
             not_full: Condvar::new(),
+            wake: PhantomData,
         }
     }
 
@@ -236,7 +249,7 @@ impl<T> WorkQueue<T> {
                 self.items.push(item);
                 state.len += 1;
                 // One item, so at most one consumer can use it.
-                self.not_empty.notify_one();
+                W::wake_one(&self.not_empty);
                 return Ok(());
             }
             let (guard, waited) = wait_until(&self.not_full, state, deadline);

@@ -22,11 +22,8 @@
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::{PyTraverseError, PyVisit};
 
-use super::py_bool;
-use super::wait::wait_detached;
-use crate::core::once::{self, Claim};
+use crate::core::once;
 
 pub(crate) fn check_callable(init: &Bound<'_, PyAny>) -> PyResult<()> {
     if init.is_callable() {
@@ -45,74 +42,91 @@ pub(crate) fn reentrant_error() -> PyErr {
     )
 }
 
-/// A value created on first use by calling `init()` exactly once, however many threads race.
-///
-/// `get()` returns the value to everyone (the same object). If `init` raises, the exception
-/// propagates to that caller, nothing is stored, and the next `get()` calls `init` again.
-/// Callers that arrive while `init` runs wait (releasing the interpreter) for its result.
-#[pyclass(frozen, module = "ftlab")]
-pub struct OnceResource {
-    init: Py<PyAny>,
-    cell: once::Once<Py<PyAny>>,
-}
+/// Generates a frozen `OnceResource`-like pyclass around a core type with `OnceResource`'s API, so the
+/// seeded twins are the same binding around a broken core.
+macro_rules! once_resource_class {
+    (
+        $(#[$attr:meta])*
+        class $name:ident(core = $core:ty, new = $new:expr, module = $module:literal)
+    ) => {
+        $(#[$attr])*
+        #[::pyo3::pyclass(frozen, module = $module)]
+        pub struct $name {
+            init: ::pyo3::Py<::pyo3::PyAny>,
+            cell: $core,
+        }
 
-#[pymethods]
-impl OnceResource {
-    /// Creates the resource; `init` is a zero-argument callable, not called yet.
-    #[new]
-    fn new(init: Bound<'_, PyAny>) -> PyResult<Self> {
-        check_callable(&init)?;
-        Ok(OnceResource {
-            init: init.unbind(),
-            cell: once::Once::new(),
-        })
-    }
+        #[::pyo3::pymethods]
+        impl $name {
+            /// Creates the resource; `init` is a zero-argument callable, not called yet.
+            #[new]
+            fn new(init: ::pyo3::Bound<'_, ::pyo3::PyAny>) -> ::pyo3::PyResult<Self> {
+                $crate::py::once::check_callable(&init)?;
+                Ok($name {
+                    init: init.unbind(),
+                    cell: $new(),
+                })
+            }
 
-    /// Returns the value, calling `init()` first if no call has succeeded yet. Concurrent
-    /// callers wait for the running `init` instead of calling it again.
-    fn get(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        loop {
-            match self.cell.try_claim() {
-                Claim::Ready(value) => return Ok(value.clone_ref(py)),
-                Claim::Init(claim) => {
-                    // On error the claim is dropped here: the cell returns to uninitialised.
-                    let value = self.init.call0(py)?;
-                    return Ok(claim.complete(value).clone_ref(py));
+            /// Returns the value, calling `init()` first if no call has succeeded yet. Concurrent
+            /// callers wait for the running `init` instead of calling it again.
+            fn get(&self, py: ::pyo3::Python<'_>) -> ::pyo3::PyResult<::pyo3::Py<::pyo3::PyAny>> {
+                loop {
+                    match self.cell.try_claim() {
+                        $crate::core::once::Claim::Ready(value) => return Ok(value.clone_ref(py)),
+                        $crate::core::once::Claim::Init(claim) => {
+                            // On error the claim is dropped here: the cell returns to uninitialised.
+                            let value = self.init.call0(py)?;
+                            return Ok(claim.complete(value).clone_ref(py));
+                        }
+                        $crate::core::once::Claim::Busy => {
+                            let cell = &self.cell;
+                            $crate::py::wait::wait_detached(py, None, |slice| {
+                                cell.wait_while_running(Some(slice)).then_some(())
+                            })?;
+                        }
+                        $crate::core::once::Claim::Reentrant => return Err($crate::py::once::reentrant_error()),
+                    }
                 }
-                Claim::Busy => {
-                    let cell = &self.cell;
-                    wait_detached(py, None, |slice| {
-                        cell.wait_while_running(Some(slice)).then_some(())
-                    })?;
-                }
-                Claim::Reentrant => return Err(reentrant_error()),
+            }
+
+            /// How many times `init` has been called (1 after any race, plus one per failed call).
+            #[getter]
+            fn init_count(&self) -> usize {
+                self.cell.init_count()
+            }
+
+            /// Whether a call to `init` has succeeded.
+            #[getter]
+            fn is_initialized(&self) -> bool {
+                self.cell.is_initialized()
+            }
+
+            fn __traverse__(&self, visit: ::pyo3::PyVisit<'_>) -> Result<(), ::pyo3::PyTraverseError> {
+                visit.call(&self.init)?;
+                // The value is only read once READY is observed (Acquire): never while being written.
+                visit.call(self.cell.get())
+            }
+
+            fn __repr__(&self) -> String {
+                format!(
+                    concat!(stringify!($name), "(is_initialized={}, init_count={})"),
+                    $crate::py::py_bool(self.cell.is_initialized()),
+                    self.cell.init_count()
+                )
             }
         }
-    }
+    };
+}
+// Used by the seeded twins (`seeded/lost_wakeup_once.rs`), which only exist with `seeded-bugs`.
+#[cfg_attr(not(feature = "seeded-bugs"), allow(unused_imports))]
+pub(crate) use once_resource_class;
 
-    /// How many times `init` has been called (1 after any race, plus one per failed call).
-    #[getter]
-    fn init_count(&self) -> usize {
-        self.cell.init_count()
-    }
-
-    /// Whether a call to `init` has succeeded.
-    #[getter]
-    fn is_initialized(&self) -> bool {
-        self.cell.is_initialized()
-    }
-
-    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        visit.call(&self.init)?;
-        // The value is only read once READY is observed (Acquire): never while being written.
-        visit.call(self.cell.get())
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "OnceResource(is_initialized={}, init_count={})",
-            py_bool(self.cell.is_initialized()),
-            self.cell.init_count()
-        )
-    }
+once_resource_class! {
+    /// A value created on first use by calling `init()` exactly once, however many threads race.
+    ///
+    /// `get()` returns the value to everyone (the same object). If `init` raises, the exception
+    /// propagates to that caller, nothing is stored, and the next `get()` calls `init` again.
+    /// Callers that arrive while `init` runs wait (releasing the interpreter) for its result.
+    class OnceResource(core = once::Once<Py<PyAny>>, new = once::Once::new, module = "ftlab")
 }

@@ -13,9 +13,7 @@ use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyTimeoutError, PyValueError};
 use pyo3::prelude::*;
 
-use super::py_bool;
-use super::wait::{parse_timeout, wait_detached};
-use crate::core::queue::{self, GetError, PutError};
+use crate::core::queue;
 
 create_exception!(
     ftlab,
@@ -47,116 +45,133 @@ pub(crate) fn timeout_error(what: &str, timeout: Option<Duration>) -> PyErr {
     PyTimeoutError::new_err(format!("WorkQueue.{what} timed out after {secs}s"))
 }
 
-/// A bounded multi-producer multi-consumer FIFO of Python objects that can be closed.
-///
-/// `put` blocks while the queue is full, `get` while it is empty (both release the
-/// interpreter while blocked; TimeoutError if `timeout` seconds pass). After `close()`, `put`
-/// raises QueueClosed, `get` returns the remaining items and then raises QueueClosed, and
-/// every blocked caller wakes up. Every item put is returned by exactly one `get`.
-#[pyclass(frozen, module = "ftlab")]
-pub struct WorkQueue {
-    inner: queue::WorkQueue<Py<PyAny>>,
-}
+/// Generates a frozen `WorkQueue`-like pyclass around a core type with `WorkQueue`'s API, so the
+/// seeded twins are the same binding around a broken core.
+macro_rules! work_queue_class {
+    (
+        $(#[$attr:meta])*
+        class $name:ident(core = $core:ty, new = $new:expr, module = $module:literal)
+    ) => {
+        $(#[$attr])*
+        #[::pyo3::pyclass(frozen, module = $module)]
+        pub struct $name {
+            inner: $core,
+        }
 
-#[pymethods]
-impl WorkQueue {
-    /// Creates an empty queue holding at most `capacity` (>= 1) items.
-    #[new]
-    fn new(capacity: i64) -> PyResult<Self> {
-        Ok(WorkQueue {
-            inner: queue::WorkQueue::new(check_capacity(capacity)?),
-        })
-    }
-
-    /// Appends `item`, blocking while the queue is full, at most `timeout` seconds (None: no
-    /// limit). Raises QueueClosed if the queue is closed, TimeoutError on timeout.
-    #[pyo3(signature = (item, timeout = None))]
-    fn put(&self, py: Python<'_>, item: Py<PyAny>, timeout: Option<f64>) -> PyResult<()> {
-        let timeout = parse_timeout(timeout)?;
-        let item = match self.inner.put_timeout(item, Some(Duration::ZERO)) {
-            Ok(()) => return Ok(()),
-            Err(PutError::Closed(_)) => return Err(put_closed_error()),
-            Err(PutError::Timeout(item)) if timeout == Some(Duration::ZERO) => {
-                drop(item);
-                return Err(timeout_error("put", timeout));
+        #[::pyo3::pymethods]
+        impl $name {
+            /// Creates an empty queue holding at most `capacity` (>= 1) items.
+            #[new]
+            fn new(capacity: i64) -> ::pyo3::PyResult<Self> {
+                Ok($name {
+                    inner: $new($crate::py::queue::check_capacity(capacity)?),
+                })
             }
-            Err(PutError::Timeout(item)) => item,
-        };
-        let inner = &self.inner;
-        let mut pending = Some(item);
-        let outcome = wait_detached(py, timeout, |slice| {
-            let item = pending.take()?;
-            match inner.put_timeout(item, Some(slice)) {
-                Ok(()) => Some(Ok(())),
-                Err(PutError::Closed(item)) => Some(Err(item)),
-                Err(PutError::Timeout(item)) => {
-                    pending = Some(item);
-                    None
+
+            /// Appends `item`, blocking while the queue is full, at most `timeout` seconds (None: no
+            /// limit). Raises QueueClosed if the queue is closed, TimeoutError on timeout.
+            #[pyo3(signature = (item, timeout = None))]
+            fn put(&self, py: ::pyo3::Python<'_>, item: ::pyo3::Py<::pyo3::PyAny>, timeout: Option<f64>) -> ::pyo3::PyResult<()> {
+                let timeout = $crate::py::wait::parse_timeout(timeout)?;
+                let item = match self.inner.put_timeout(item, Some(::std::time::Duration::ZERO)) {
+                    Ok(()) => return Ok(()),
+                    Err($crate::core::queue::PutError::Closed(_)) => return Err($crate::py::queue::put_closed_error()),
+                    Err($crate::core::queue::PutError::Timeout(item)) if timeout == Some(::std::time::Duration::ZERO) => {
+                        drop(item);
+                        return Err($crate::py::queue::timeout_error("put", timeout));
+                    }
+                    Err($crate::core::queue::PutError::Timeout(item)) => item,
+                };
+                let inner = &self.inner;
+                let mut pending = Some(item);
+                let outcome = $crate::py::wait::wait_detached(py, timeout, |slice| {
+                    let item = pending.take()?;
+                    match inner.put_timeout(item, Some(slice)) {
+                        Ok(()) => Some(Ok(())),
+                        Err($crate::core::queue::PutError::Closed(item)) => Some(Err(item)),
+                        Err($crate::core::queue::PutError::Timeout(item)) => {
+                            pending = Some(item);
+                            None
+                        }
+                    }
+                })?;
+                match outcome {
+                    Some(Ok(())) => Ok(()),
+                    Some(Err(_item)) => Err($crate::py::queue::put_closed_error()),
+                    None => Err($crate::py::queue::timeout_error("put", timeout)),
                 }
             }
-        })?;
-        match outcome {
-            Some(Ok(())) => Ok(()),
-            Some(Err(_item)) => Err(put_closed_error()),
-            None => Err(timeout_error("put", timeout)),
-        }
-    }
 
-    /// Removes and returns the oldest item, blocking while the queue is empty, at most
-    /// `timeout` seconds (None: no limit). Raises QueueClosed once the queue is closed and
-    /// drained, TimeoutError on timeout.
-    #[pyo3(signature = (timeout = None))]
-    fn get(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Py<PyAny>> {
-        let timeout = parse_timeout(timeout)?;
-        match self.inner.get_timeout(Some(Duration::ZERO)) {
-            Ok(item) => return Ok(item),
-            Err(GetError::Closed) => return Err(get_closed_error()),
-            Err(GetError::Timeout) if timeout == Some(Duration::ZERO) => {
-                return Err(timeout_error("get", timeout))
+            /// Removes and returns the oldest item, blocking while the queue is empty, at most
+            /// `timeout` seconds (None: no limit). Raises QueueClosed once the queue is closed and
+            /// drained, TimeoutError on timeout.
+            #[pyo3(signature = (timeout = None))]
+            fn get(&self, py: ::pyo3::Python<'_>, timeout: Option<f64>) -> ::pyo3::PyResult<::pyo3::Py<::pyo3::PyAny>> {
+                let timeout = $crate::py::wait::parse_timeout(timeout)?;
+                match self.inner.get_timeout(Some(::std::time::Duration::ZERO)) {
+                    Ok(item) => return Ok(item),
+                    Err($crate::core::queue::GetError::Closed) => return Err($crate::py::queue::get_closed_error()),
+                    Err($crate::core::queue::GetError::Timeout) if timeout == Some(::std::time::Duration::ZERO) => {
+                        return Err($crate::py::queue::timeout_error("get", timeout))
+                    }
+                    Err($crate::core::queue::GetError::Timeout) => {}
+                }
+                let inner = &self.inner;
+                let outcome = $crate::py::wait::wait_detached(py, timeout, |slice| match inner.get_timeout(Some(slice)) {
+                    Ok(item) => Some(Ok(item)),
+                    Err($crate::core::queue::GetError::Closed) => Some(Err(())),
+                    Err($crate::core::queue::GetError::Timeout) => None,
+                })?;
+                match outcome {
+                    Some(Ok(item)) => Ok(item),
+                    Some(Err(())) => Err($crate::py::queue::get_closed_error()),
+                    None => Err($crate::py::queue::timeout_error("get", timeout)),
+                }
             }
-            Err(GetError::Timeout) => {}
+
+            /// Closes the queue: later puts fail, gets drain what is left, blocked callers wake.
+            fn close(&self) {
+                self.inner.close();
+            }
+
+            /// Whether the queue has been closed.
+            #[getter]
+            fn closed(&self) -> bool {
+                self.inner.is_closed()
+            }
+
+            /// The maximum number of queued items.
+            #[getter]
+            fn capacity(&self) -> usize {
+                self.inner.capacity()
+            }
+
+            /// The number of items queued right now.
+            fn __len__(&self) -> usize {
+                self.inner.len()
+            }
+
+            fn __repr__(&self) -> String {
+                format!(
+                    concat!(stringify!($name), "(capacity={}, len={}, closed={})"),
+                    self.inner.capacity(),
+                    self.inner.len(),
+                    $crate::py::py_bool(self.inner.is_closed())
+                )
+            }
         }
-        let inner = &self.inner;
-        let outcome = wait_detached(py, timeout, |slice| match inner.get_timeout(Some(slice)) {
-            Ok(item) => Some(Ok(item)),
-            Err(GetError::Closed) => Some(Err(())),
-            Err(GetError::Timeout) => None,
-        })?;
-        match outcome {
-            Some(Ok(item)) => Ok(item),
-            Some(Err(())) => Err(get_closed_error()),
-            None => Err(timeout_error("get", timeout)),
-        }
-    }
+    };
+}
+// Used by the seeded twins (`seeded/lost_wakeup_queue.rs`), which only exist with `seeded-bugs`.
+#[cfg_attr(not(feature = "seeded-bugs"), allow(unused_imports))]
+pub(crate) use work_queue_class;
 
-    /// Closes the queue: later puts fail, gets drain what is left, blocked callers wake.
-    fn close(&self) {
-        self.inner.close();
-    }
-
-    /// Whether the queue has been closed.
-    #[getter]
-    fn closed(&self) -> bool {
-        self.inner.is_closed()
-    }
-
-    /// The maximum number of queued items.
-    #[getter]
-    fn capacity(&self) -> usize {
-        self.inner.capacity()
-    }
-
-    /// The number of items queued right now.
-    fn __len__(&self) -> usize {
-        self.inner.len()
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "WorkQueue(capacity={}, len={}, closed={})",
-            self.inner.capacity(),
-            self.inner.len(),
-            py_bool(self.inner.is_closed())
-        )
-    }
+work_queue_class! {
+    /// A bounded multi-producer multi-consumer FIFO of Python objects that can be closed.
+    ///
+    /// `put` blocks while the queue is full, `get` while it is empty (both release the
+    /// interpreter while blocked; TimeoutError if `timeout` seconds pass). After `close()`, `put`
+    /// raises QueueClosed, `get` returns the remaining items and then raises QueueClosed, and
+    /// every blocked caller wakes up. Every item put is returned by exactly one `get`.
+    class WorkQueue(core = queue::WorkQueue<Py<PyAny>>, new = queue::WorkQueue::new, module = "ftlab")
 }

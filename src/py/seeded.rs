@@ -13,6 +13,9 @@ pub mod check_then_act;
 pub mod double_once_init;
 pub mod lock_order_inversion;
 pub mod lost_update;
+pub mod lost_wakeup_latch;
+pub mod lost_wakeup_once;
+pub mod lost_wakeup_queue;
 pub mod queue_drop_or_duplicate;
 pub mod relaxed_publication;
 pub mod torn_multi_key_update;
@@ -33,6 +36,9 @@ pub fn register(parent: &Bound<'_, PyModule>) -> PyResult<()> {
     relaxed_publication::add(&m, &bugs)?;
     double_once_init::add(&m, &bugs)?;
     queue_drop_or_duplicate::add(&m, &bugs)?;
+    lost_wakeup_latch::add(&m, &bugs)?;
+    lost_wakeup_queue::add(&m, &bugs)?;
+    lost_wakeup_once::add(&m, &bugs)?;
     m.add("BUGS", bugs)?;
     parent.add_submodule(&m)?;
     py.import("sys")?

@@ -12,13 +12,13 @@
 //!   ascending index. `transfer(a, b)` racing `transfer(b, a)` can each hold one lock and wait
 //!   forever for the other: a deadlock.
 //!
-//! Each calls [`yield_in_race_window`] inside its race window (a no-op under loom), so that
+//! Each calls [`widen_race_window`] inside its race window (a no-op under loom), so that
 //! a short Python stress run on a busy machine lands in the window too.
 //!
 //! Never use these outside tests and the stress hunt.
 
 use super::{Bank, BankError};
-use crate::sync::yield_in_race_window;
+use crate::sync::widen_race_window;
 
 /// Broken twin of [`Bank`]: check-then-act across two lock acquisitions.
 #[derive(Debug)]
@@ -46,7 +46,7 @@ impl CheckThenActBank {
                 });
             }
         } // lock released: another transfer may spend the same funds now
-        yield_in_race_window();
+        widen_race_window();
         let (mut src_balance, mut dst_balance) = self.0.lock_pair(s, d);
         *src_balance -= amount;
         *dst_balance += amount;
@@ -91,7 +91,7 @@ impl LockOrderInversionBank {
     pub fn transfer(&self, src: &str, dst: &str, amount: i64) -> Result<(), BankError> {
         let (s, d) = self.0.transfer_accounts(src, dst, amount)?;
         let mut src_balance = self.0.balances[s].lock();
-        yield_in_race_window(); // holding `src`, about to wait for `dst`
+        widen_race_window(); // holding `src`, about to wait for `dst`
         let mut dst_balance = self.0.balances[d].lock();
         if *src_balance < amount {
             return Err(BankError::Overdraft {

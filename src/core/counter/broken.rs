@@ -11,12 +11,12 @@
 //!   with no synchronization at all, made shareable by an `unsafe impl Sync` that lies. This
 //!   is a data race (undefined behaviour); loom flags it as a causality violation.
 //!
-//! Each calls [`yield_in_race_window`] inside its race window (a no-op under loom), so that
+//! Each calls [`widen_race_window`] inside its race window (a no-op under loom), so that
 //! a short Python stress run on a busy machine lands in the window too.
 //!
 //! Never use these outside tests and the stress hunt.
 
-use crate::sync::{yield_in_race_window, AtomicI64, Ordering, UnsafeCell};
+use crate::sync::{widen_race_window, AtomicI64, Ordering, UnsafeCell};
 
 /// Broken twin of [`super::AtomicCounter`]: load, then store — not an atomic RMW.
 #[derive(Debug, Default)]
@@ -36,7 +36,7 @@ impl LostUpdateCounter {
     /// between the `load` and the `store` is overwritten.
     pub fn add(&self, delta: i64) -> i64 {
         let new = self.value.load(Ordering::SeqCst).wrapping_add(delta);
-        yield_in_race_window();
+        widen_race_window();
         self.value.store(new, Ordering::SeqCst);
         new
     }
@@ -76,7 +76,7 @@ impl UnsafeCellCounter {
         // what is missing.
         let old = self.value.0.with(|p| unsafe { *p });
         let new = old.wrapping_add(delta);
-        yield_in_race_window();
+        widen_race_window();
         self.value.0.with_mut(|p| unsafe { *p = new });
         new
     }

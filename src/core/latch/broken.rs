@@ -1,5 +1,8 @@
 //! Broken twin of [`super::PublishSlot`]: `relaxed_publication`. DELIBERATELY WRONG.
 //!
+//! Also the `lost_wakeup_latch` twin (a type alias at the end of this file): the correct protocol
+//! with its notification dropped, through the wake-up policy of `core::wake`.
+//!
 //! Compiled only under `cfg(ftlab_loom)` (so `tests/loom_latch.rs` can show loom rejects it)
 //! or the `seeded-bugs` feature (so `ftlab._seeded.RelaxedPublishSlot` can be hunted by the
 //! stress suite). Never part of a default build.
@@ -128,3 +131,9 @@ impl<T: Copy + Default> RelaxedPublishSlot<T> {
         self.state.load(Ordering::Relaxed) == PUBLISHED
     }
 }
+
+/// Broken twin of [`super::Latch`] (`lost_wakeup_latch`): `set` stores the flag but never
+/// notifies, so a waiter asleep on the condvar wakes only when its timed wait runs out. Loom
+/// sees the untimed `wait` deadlock; Python sees a waiter that returns up to one wait slice
+/// late (see `py::wait`), which only a wake-up-latency invariant catches.
+pub type LostWakeupLatch = super::Latch<crate::core::wake::LoseWakeup>;

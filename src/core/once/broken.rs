@@ -1,5 +1,8 @@
 //! Broken twin of [`super::Once`]: `double_once_init`. DELIBERATELY WRONG.
 //!
+//! Also the `lost_wakeup_once` twin (a type alias at the end of this file): the correct protocol
+//! with its notification dropped, through the wake-up policy of `core::wake`.
+//!
 //! Compiled only under `cfg(ftlab_loom)` (for `tests/loom_once.rs`, which shows loom rejects
 //! it) or the `seeded-bugs` feature (for `ftlab._seeded.RacyOnceResource`). Never part of a
 //! default build.
@@ -74,3 +77,8 @@ impl<T: Clone> RacyOnce<T> {
         }
     }
 }
+
+/// Broken twin of [`super::Once`] (`lost_wakeup_once`): a completed init publishes the value
+/// but never wakes the callers waiting for it; they see it only when their timed wait runs
+/// out. (An abandoned init still wakes them: only the success path is broken.)
+pub type LostWakeupOnce<T> = super::Once<T, crate::core::wake::LoseWakeup>;

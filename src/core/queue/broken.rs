@@ -1,5 +1,8 @@
 //! Broken twin of [`super::WorkQueue`]: `queue_drop_or_duplicate`. DELIBERATELY WRONG.
 //!
+//! Also the `lost_wakeup_queue` twin (a type alias at the end of this file): the correct protocol
+//! with its notification dropped, through the wake-up policy of `core::wake`.
+//!
 //! Compiled only under `cfg(ftlab_loom)` (for `tests/loom_queue.rs`, which shows loom rejects
 //! it) or the `seeded-bugs` feature (for `ftlab._seeded.LossyWorkQueue`). Never part of a
 //! default build.
@@ -10,9 +13,10 @@
 //! that item is delivered twice, and their two removals take away the next item too, which
 //! nobody ever receives. Everything else (bound, blocking, close) is the correct protocol.
 //!
-//! The window is a lock release and re-acquisition, plus a `thread::yield_now()` that stands
-//! for the preemption a loaded machine delivers there (it makes the stress suite hit the
-//! window within seconds instead of minutes; under loom it is just another scheduling point).
+//! The window is a lock release and re-acquisition, widened by `widen_race_window` (a short
+//! spin that stands for the preemption a loaded machine delivers there; it makes the stress
+//! suite hit the window within seconds; a no-op under loom, where the lock operations already
+//! are scheduling points).
 //! Items are handed out by clone, so the twin stays memory-safe: it breaks the exactly-once
 //! guarantee, not Rust's aliasing rules.
 
@@ -20,7 +24,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::{GetError, PutError};
-use crate::sync::{thread, Condvar, Mutex};
+use crate::sync::{widen_race_window, Condvar, Mutex};
 
 #[derive(Debug)]
 struct State<T> {
@@ -135,7 +139,7 @@ impl<T: Clone> LossyWorkQueue<T> {
         };
         // BUG: the lock is released here; another consumer can read the same head.
         drop(state);
-        thread::yield_now();
+        widen_race_window();
         let mut state = self.state.lock();
         // Removes whatever is at the head now: maybe our item, maybe the next one (dropped).
         if state.items.pop_front().is_some() {
@@ -154,3 +158,7 @@ impl<T: Clone> LossyWorkQueue<T> {
         self.get_timeout(None).ok()
     }
 }
+
+/// Broken twin of [`super::WorkQueue`] (`lost_wakeup_queue`): `put` stores the item but never
+/// wakes a sleeping consumer, which then finds the item only when its timed wait runs out.
+pub type LostWakeupWorkQueue<T> = super::WorkQueue<T, crate::core::wake::LoseWakeup>;

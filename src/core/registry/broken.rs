@@ -8,13 +8,13 @@
 //! some keys updated and others not: a torn multi-key update. Every other method delegates to
 //! the correct [`Registry`].
 //!
-//! It calls [`yield_in_race_window`] between two acquisitions (a no-op under loom), so that a
+//! It calls [`widen_race_window`] between two acquisitions (a no-op under loom), so that a
 //! short Python stress run on a busy machine lands in the window too.
 //!
 //! Never use this outside tests and the stress hunt.
 
 use super::Registry;
-use crate::sync::yield_in_race_window;
+use crate::sync::widen_race_window;
 
 /// Broken twin of [`Registry`]: non-atomic `update_many`.
 #[derive(Debug)]
@@ -65,7 +65,7 @@ impl<V> TornRegistry<V> {
         let mut replaced = Vec::new();
         for (i, (key, value)) in entries.into_iter().enumerate() {
             if i > 0 {
-                yield_in_race_window(); // between two acquisitions: readers see a torn update
+                widen_race_window(); // between two acquisitions: readers see a torn update
             }
             replaced.extend(self.0.map.write().insert(key, value));
         }

@@ -206,6 +206,12 @@ def trigger_panic(where: Literal["attached", "detached", "rayon"]) -> None:
     "rayon" (inside a rayon task, itself run detached). ValueError for anything else.
     """
 
+def _set_wait_slice(seconds: float) -> float:
+    """Test hook: sets how long a blocked call (Latch.wait, WorkQueue.put/get, OnceResource.get)
+    stays detached before re-checking for signals (default 0.05 s); returns the previous value.
+    ValueError outside 0.001-60 s. The wake-up-latency detectors set a long slice so that a lost
+    wake-up costs far more than any scheduling delay."""
+
 # --- One-shot flag and publication (src/py/latch.rs) ------------------------------------------
 
 @final

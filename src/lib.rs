@@ -29,6 +29,7 @@ fn ftlab(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(py::parallel::word_count, m)?)?;
     m.add_function(wrap_pyfunction!(py::parallel::sum_of_squares, m)?)?;
     m.add_function(wrap_pyfunction!(py::parallel::trigger_panic, m)?)?;
+    m.add_function(wrap_pyfunction!(py::wait::set_wait_slice, m)?)?;
     // The type Rust panics surface as (`pyo3_runtime.PanicException`, a BaseException
     // subclass), exported so callers can catch it by name.
     m.add(

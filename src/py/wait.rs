@@ -15,8 +15,36 @@ use std::time::{Duration, Instant};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-/// Longest time a blocked call stays detached before re-checking for signals.
+use crate::sync::{AtomicU64, Ordering};
+
+/// Default longest time a blocked call stays detached before re-checking for signals.
 pub const SLICE: Duration = Duration::from_millis(50);
+
+/// The slice in force, in microseconds (see [`set_wait_slice`]).
+static SLICE_MICROS: AtomicU64 = AtomicU64::new(SLICE.as_micros() as u64);
+
+/// The longest time a blocked call stays detached before re-checking for signals.
+pub fn slice() -> Duration {
+    Duration::from_micros(SLICE_MICROS.load(Ordering::Relaxed))
+}
+
+/// `ftlab._set_wait_slice(seconds)`: sets the wait slice of every blocking call (default
+/// 0.05 s) and returns the previous one. A test hook, not API: a protocol that forgets a
+/// notification makes its waiter return at the next slice boundary, up to one slice late.
+/// With the default slice that is at most 50 ms, a delay a heavily loaded machine can also
+/// produce; the wake-up-latency detectors set a long slice (1 s) so that a lost wake-up costs
+/// far more than any scheduling delay while a correct wake-up still takes microseconds.
+#[pyfunction]
+#[pyo3(name = "_set_wait_slice")]
+pub fn set_wait_slice(seconds: f64) -> PyResult<f64> {
+    if !(seconds.is_finite() && (0.001..=60.0).contains(&seconds)) {
+        return Err(PyValueError::new_err(format!(
+            "the wait slice must be between 0.001 and 60 seconds, got {seconds}"
+        )));
+    }
+    let previous = SLICE_MICROS.swap((seconds * 1e6) as u64, Ordering::Relaxed);
+    Ok(previous as f64 / 1e6)
+}
 
 /// Converts a Python `timeout` argument (seconds) into an optional limit.
 pub fn parse_timeout(timeout: Option<f64>) -> PyResult<Option<Duration>> {
@@ -46,8 +74,8 @@ where
     let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
     loop {
         let slice = match deadline {
-            None => SLICE,
-            Some(d) => d.saturating_duration_since(Instant::now()).min(SLICE),
+            None => slice(),
+            Some(d) => d.saturating_duration_since(Instant::now()).min(slice()),
         };
         if let Some(done) = py.detach(|| step(slice)) {
             return Ok(Some(done));

@@ -180,18 +180,46 @@ def test_concurrent_slow_init_runs_exactly_once():
     assert all(v is values[0] for v in values), "callers got different objects"
 
 
+class RendezvousInit(CountingInit):
+    """A fast init (no sleep) that returns only once a second caller has reached the same
+    resource (or after `patience` seconds), plus a few microseconds: every resource is then
+    contended whatever the machine's load, instead of only when the scheduler happens to run
+    two callers at the same moment (which a loaded machine rarely does)."""
+
+    def __init__(self, patience: float = 0.005):
+        super().__init__()
+        self.arrivals: list[int] = []
+        self.patience = patience
+
+    def arrive(self) -> None:
+        self.arrivals.append(1)  # list.append is atomic on every build
+
+    def __call__(self) -> object:
+        give_up = time.monotonic() + self.patience
+        while len(self.arrivals) < 2 and time.monotonic() < give_up:
+            pass
+        linger = time.monotonic() + 0.0001  # let the second caller get into get()
+        while time.monotonic() < linger:
+            pass
+        return super().__call__()
+
+
 @pytest.mark.detects("double_once_init")
 def test_concurrent_fast_init_many_resources():
-    """Detector for `double_once_init` with a fast init (tens of microseconds, no sleep): 4
-    threads walk the same list of fresh resources; whoever is ahead runs an init, and the others
-    catch up with it while it runs."""
+    """Detector for `double_once_init` with a fast init (no sleep): 4 threads walk the same list
+    of fresh resources; each init waits (at most 5 ms) until a second caller has arrived, so a
+    check-then-init twin lets that caller run init too."""
     cls = implementation("double_once_init", "OnceResource")
-    inits = [CountingInit(spin=1000) for _ in range(3000)]
+    inits = [RendezvousInit() for _ in range(300)]
     resources = [cls(init) for init in inits]
 
     def caller(barrier):
         barrier.wait()
-        return [res.get() for res in resources]
+        got = []
+        for init, res in zip(inits, resources):
+            init.arrive()
+            got.append(res.get())
+        return got
 
     results = run_threads(caller, 4)
     twice = [i for i, init in enumerate(inits) if init.calls != 1]

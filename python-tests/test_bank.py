@@ -25,7 +25,7 @@ import ftlab
 
 Bank = ftlab.Bank
 THREADS = 4
-TRANSFERS = 20_000
+TRANSFERS = 20_000  # each transfer of a twin spends RACE_WINDOW (20 µs) in its race window
 OPENING = 100
 NAMES = [f"acct{i}" for i in range(4)]
 

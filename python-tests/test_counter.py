@@ -20,7 +20,7 @@ from twins import implementation
 import ftlab
 
 THREADS = 4
-ADDS = 50_000
+ADDS = 10_000  # each add of a twin spends RACE_WINDOW (20 µs) in its race window
 
 MutexGuardedCounter = ftlab.MutexGuardedCounter
 AtomicCounter = ftlab.AtomicCounter
@@ -111,7 +111,7 @@ def test_concurrent_adds_are_exact(bug, correct):
 def test_concurrent_add_returns_are_distinct(bug, correct):
     """Every add(1) returns a different new value: together they are exactly 1..N."""
     counter = counter_class(bug, correct)()
-    n = 20_000
+    n = 5_000  # a twin spends RACE_WINDOW (20 µs) per add in its race window
     returned = run_in_threads(THREADS, lambda i: [counter.add(1) for _ in range(n)])
     seen = sorted(v for values in returned for v in values)
     assert seen == list(range(1, THREADS * n + 1)), "two adds returned the same value (lost update)"

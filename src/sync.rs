@@ -129,7 +129,7 @@ mod imp {
     }
 
     /// How long [`widen_race_window`] keeps the calling thread inside a race window.
-    pub const RACE_WINDOW: std::time::Duration = std::time::Duration::from_micros(2);
+    pub const RACE_WINDOW: std::time::Duration = std::time::Duration::from_micros(20);
 
     /// Called by the deliberately broken twins (`core::*::broken`) inside their race window
     /// (between a check and the act that relies on it): stays there for [`RACE_WINDOW`] of
@@ -137,7 +137,7 @@ mod imp {
     /// Without it the window is a few nanoseconds and a Python-level stress test often never
     /// hits it. It spins rather than yields on purpose: `yield_now` hands the core to whatever
     /// else is runnable, so on a busy machine every call could cost a whole time slice and a
-    /// detector's duration would depend on the machine's load; a spin costs the same 2 µs
+    /// detector's duration would depend on the machine's load; a spin costs the same 20 µs
     /// whatever else runs (preemption only widens the window further). The correct protocols
     /// never call it.
     pub fn widen_race_window() {

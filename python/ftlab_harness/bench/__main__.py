@@ -2,8 +2,8 @@
 
 Usage (from the repo root, with the interpreter whose venv has ftlab installed):
 
-    ftlab-harness bench --label 3.13t --jsonl out/bench-3.13t.jsonl          # all groups, ~2 min
-    ftlab-harness bench --label 3.13t --quick                                  # ~15 s, threads 1 and cores
+    ftlab-harness bench --label 3.13t --jsonl out/bench-3.13t.jsonl          # all groups
+    ftlab-harness bench --label 3.13t --quick                                  # threads 1 and cores only
     ftlab-harness bench --only immutability,counters --reps 7
     ftlab-harness bench --list
 

@@ -14,7 +14,7 @@ parallelism that model got from the machine at that moment. In (c) the worker's 
 the Rust kernel attached: with one thread per interpreter there is no other thread to release
 its GIL for.
 
-Usage (from the repository root, after `ci/envs 3.13 3.13t`; about 1.5 min, `--quick` ~30 s):
+Usage (from the repository root, after `ci/envs 3.13 3.13t`; wall times in the README):
 
     python -m ftlab_harness.bench.subinterp_models --jsonl out/subinterp-models.jsonl
     python -m ftlab_harness.bench.subinterp_models --quick --workers 1,2 --reps 3

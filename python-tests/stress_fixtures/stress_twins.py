@@ -305,6 +305,19 @@ class _Latch:
         return self._event.wait(timeout)
 
 
+class LateWakeLatch(_Latch):
+    """A waiter that had to wait returns 0.3 s after the set (a lost wake-up caught by a timed
+    wait): `wakeup_latency`."""
+
+    def wait(self, timeout=None) -> bool:
+        if self._event.is_set():
+            return True
+        ok = self._event.wait(timeout)
+        if ok:
+            time.sleep(0.3)
+        return ok
+
+
 class EveryoneWinsLatch(_Latch):
     """`set()` returns True every time: `set_once`."""
 
@@ -453,6 +466,18 @@ class _Queue:
         return len(self._items)
 
 
+class LateWakeQueue(_Queue):
+    """A consumer that had to wait returns 0.3 s after the put: `wakeup_latency`."""
+
+    def get(self, timeout=None):
+        with self._cond:
+            waited = not self._items
+        item = super().get(timeout)
+        if waited:
+            time.sleep(0.3)
+        return item
+
+
 class DroppingQueue(_Queue):
     """Every 50th put is silently dropped: `delivered_at_least_once`."""
 
@@ -534,6 +559,24 @@ class _Once:
     @property
     def is_initialized(self) -> bool:
         return self._done
+
+
+class LateWakeResource(_Once):
+    """A caller that found init running returns 0.3 s after it completed: `wakeup_latency`."""
+
+    def get(self):
+        waited = self._lock.locked() and not self._done
+        value = super().get()
+        if waited:
+            time.sleep(0.3)
+        return value
+
+
+class WrongValueResource(_Once):
+    """Returns something other than what init returned: `value`."""
+
+    def get(self):
+        return ("not", super().get())
 
 
 class TwiceInitResource(_Once):

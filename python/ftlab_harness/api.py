@@ -272,12 +272,14 @@ class Run:
     def stop(self) -> None:
         """Asks every worker to leave its loop after its current step. Thread-safe."""
         self._stop = True
+        for w in self.workers:  # each worker polls only its own flag (nothing shared per step)
+            w._halt[0] = True
 
     def violation(self, invariant: str, detail: Detail = "") -> None:
         """Records a violated invariant. Thread-safe; `detail` may be a callable."""
         self.violations.add(invariant, _render(detail), self._clock())
         if self._stop_on_violation:
-            self._stop = True
+            self.stop()
 
     def check(self, ok: object, invariant: str, detail: Detail = "") -> bool:
         """Records a violation of `invariant` unless `ok` is truthy; returns `bool(ok)`."""
@@ -307,7 +309,7 @@ class Run:
                     "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
                 }
             )
-        self._stop = True
+        self.stop()
 
 
 class Worker:
@@ -323,7 +325,7 @@ class Worker:
 
     # Slots for what the harness touches on every operation (a slot store is cheap and takes no
     # per-object lock on 3.13t); `__dict__` for the scenario's own per-thread state.
-    __slots__ = ("run", "index", "rng", "ops", "done", "returned_done", "__dict__")
+    __slots__ = ("run", "index", "rng", "ops", "done", "returned_done", "_halt", "__dict__")
 
     def __init__(self, run: Run, index: int) -> None:
         self.run = run
@@ -332,6 +334,9 @@ class Worker:
         self.ops = 0
         self.done = False
         self.returned_done = False
+        #: This worker's stop flag, set by `run.stop()` and at the deadline; the loop reads it
+        #: after every step (a list owned by this thread: no shared cache line per operation).
+        self._halt = [False]
 
     if TYPE_CHECKING:  # scenarios keep any per-thread state on a worker (`w.mine = []`)
         def __getattr__(self, name: str) -> Any: ...

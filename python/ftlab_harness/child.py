@@ -202,18 +202,23 @@ def _work(w: Worker, fn: Callable[[], object] | None, step: Callable[[Worker], o
           iterations: float, deadline: float) -> None:
     """One worker's loop: call the step until DONE, the iteration count, the deadline or a stop.
 
-    The per-operation cost is the call, the `is DONE` test and (for `step(w)`) the store of
-    `w.ops` into a slot. The clock, the stop flag and the iteration count are looked at once per
+    The per-operation cost is the call, the `is DONE` test, a read of this worker's own stop flag
+    (`w._halt`, raised by `run.stop()` and by the main thread at the deadline) and, for `step(w)`,
+    the store of `w.ops` into a slot. The clock and the iteration count are looked at once per
     batch; a batch grows (x2, up to MAX_BATCH) while it takes less than BATCH_SECONDS and shrinks
     when it takes longer, so a deadline or `run.stop()` is seen within a few milliseconds however
     fast or slow the step is. A per-thread step (`fn`, returned by `thread_setup`) keeps its own
-    counters, so the harness keeps the count in a local and publishes `w.ops` once per batch.
+    counters, so the harness keeps the count in a local and publishes `w.ops` once per batch; if
+    `thread_setup` set `w.ops_per_step = K`, each call of `fn` counts as K operations.
     """
     monotonic = time.monotonic
+    halt = w._halt
     batch = 1
     ops = 0
+    per = int(getattr(w, "ops_per_step", 1) or 1) if fn is not None else 1
     while True:
-        n = batch if iterations - ops > batch else int(iterations - ops)
+        left = iterations - ops
+        n = batch if left > batch * per else max(1, int(-(-left // per)))
         it = repeat(None, n)
         t = monotonic()
         returned_done = False
@@ -223,7 +228,9 @@ def _work(w: Worker, fn: Callable[[], object] | None, step: Callable[[Worker], o
                     if fn() is DONE:
                         returned_done = True
                         break
-                ops += n - length_hint(it)
+                    if halt[0]:
+                        break
+                ops += (n - length_hint(it)) * per
                 w.ops = ops
             else:
                 for _ in it:
@@ -232,16 +239,18 @@ def _work(w: Worker, fn: Callable[[], object] | None, step: Callable[[Worker], o
                         returned_done = True
                         break
                     w.ops += 1
+                    if halt[0]:
+                        break
                 ops = w.ops
         except BaseException:
             if fn is not None:
-                w.ops = ops + max(0, n - length_hint(it) - 1)
+                w.ops = ops + max(0, n - length_hint(it) - 1) * per
             raise
         if returned_done:
             w.returned_done = True
             return
         now = monotonic()
-        if run._stop or ops >= iterations or now >= deadline:
+        if halt[0] or ops >= iterations or now >= deadline:
             return
         took = now - t
         if took < BATCH_SECONDS and batch < MAX_BATCH:
@@ -333,6 +342,13 @@ def _run_round(
     if duration:
         run._deadline = started["t"] + duration
     gate["open"] = True
+    if duration:
+        # The deadline is enforced here, not by a clock read per step: sleep until it (or until
+        # every worker left), then raise every worker's own stop flag.
+        end = started["t"] + duration
+        for t in pool:
+            t.join(max(0.0, end - time.monotonic()))
+        run.stop()
     for t in pool:
         t.join()
     run.seconds = time.monotonic() - started.get("t", time.monotonic())

@@ -56,6 +56,19 @@ def positive_float(text: str) -> float:
     return value
 
 
+def output_file(text: str) -> str:
+    """An output path whose folder exists (or can be created) and is writable, and that is not a folder."""
+    path = os.path.abspath(text)
+    if os.path.isdir(path):
+        raise argparse.ArgumentTypeError(f"{text} is a directory")
+    parent = os.path.dirname(path)
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent) or not os.access(parent, os.W_OK):
+        raise argparse.ArgumentTypeError(f"cannot write {text}: {parent} is not a writable directory")
+    return text
+
+
 def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scenarios", action="append", metavar="FILE", default=[],
                    help="scenarios file(s) to use instead of the built-in ones (repeatable)")
@@ -63,8 +76,8 @@ def add_common(p: argparse.ArgumentParser) -> None:
                    help=f"worker threads per scenario (default: max(4, 2 x cores) = {default_threads()})")
     p.add_argument("--seed", type=int, default=None, help="seed for the operation mixes (default: random, printed)")
     p.add_argument("--label", default=None, help="free-form label stored in every record (the matrix runner's cell)")
-    p.add_argument("--jsonl", default=None, metavar="FILE", help="append one JSON record per result to FILE")
-    p.add_argument("--junit-xml", default=None, metavar="FILE", dest="junit_xml",
+    p.add_argument("--jsonl", type=output_file, default=None, metavar="FILE", help="append one JSON record per result to FILE")
+    p.add_argument("--junit-xml", type=output_file, default=None, metavar="FILE", dest="junit_xml",
                    help="also write a JUnit XML file: one testcase per scenario run (hunt: per bug / clean check)")
     p.add_argument("--allow-gil", action="store_true",
                    help="on a free-threaded interpreter, run even if importing the target re-enabled the GIL")

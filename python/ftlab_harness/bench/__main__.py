@@ -21,7 +21,7 @@ import math
 import os
 import sys
 import time
-from typing import List, Optional
+from typing import List, NoReturn, Optional
 
 from . import counters, detach, hammer_rate, harness, immutability, patterns, wordcount
 from .context import Context
@@ -65,7 +65,7 @@ def _threads(text: str) -> List[int]:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2
+    def error(self, message: str) -> NoReturn:  # one line, exit 2
         print(f"bench: error: {message}", file=sys.stderr)
         sys.exit(2)
 

@@ -9,6 +9,8 @@ import pytest
 
 from ftlab_harness import action
 
+pytestmark = pytest.mark.thread_unsafe(reason="changes the working directory and reads the process streams")
+
 ACTION_YML = Path(__file__).resolve().parents[2] / "action.yml"
 SCENARIO = '''
 from ftlab_harness import Scenario

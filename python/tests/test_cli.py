@@ -6,6 +6,8 @@ import pytest
 
 from ftlab_harness import cli
 
+pytestmark = pytest.mark.thread_unsafe(reason="changes the working directory and reads the process streams")
+
 SCENARIO = '''
 from ftlab_harness import Scenario
 

@@ -169,3 +169,69 @@ def test_it(ftlab_harness):
 ''')
     res.assert_outcomes(failed=1)
     assert "the zero-code check found a race" in res.stdout.str()
+
+
+README_EXAMPLE = '''
+from ftlab_harness import Scenario
+
+
+class ListPushFront(Scenario):
+    """rpds.List: push_front onto a shared list never changes it."""
+
+    name = "mine.rpds_list"
+    target = "rpds"
+
+    def setup(self, run):
+        self.base = run.target.List(range(10))
+
+    def step(self, w):
+        new = self.base.push_front(w.ops)
+        w.check(new.first == w.ops and new.rest == self.base, "derived_version_correct")
+        w.check(list(self.base) == list(range(10)), "old_version_unchanged",
+                lambda: f"shared list is now {list(self.base)}")
+'''
+
+MUTABLE_TWIN = '''
+class List:
+    """A mutable list posing as rpds.List: push_front changes the shared list in place."""
+
+    def __init__(self, items=()):
+        self.items = list(items)
+
+    def push_front(self, x):
+        self.items.insert(0, x)
+        return self
+
+    @property
+    def first(self):
+        return self.items[0]
+
+    @property
+    def rest(self):
+        return List(self.items[1:])
+
+    def __eq__(self, other):
+        return isinstance(other, List) and self.items == other.items
+
+    def __iter__(self):
+        return iter(list(self.items))
+'''
+
+
+def test_a_tiny_project_passes_on_rpds_and_fails_on_a_mutable_twin(pytester):
+    pytest.importorskip("rpds")
+    pytester.makepyfile(my_scenarios=README_EXAMPLE, mutable_rpds=MUTABLE_TWIN, test_project='''
+from my_scenarios import ListPushFront
+
+def test_rpds_list(ftlab_harness):
+    ftlab_harness.run(ListPushFront, threads=2, duration=0.5)
+
+def test_mutable_twin(ftlab_harness):
+    ftlab_harness.run(ListPushFront, target="mutable_rpds", threads=2, duration=0.5)
+''')
+    res = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--junitxml=junit.xml")
+    res.assert_outcomes(passed=1, failed=1)
+    assert "old_version_unchanged" in res.stdout.str()
+    report = read_junit(pytester.path / "junit.xml")
+    assert report.outcomes() == {"test_rpds_list": "passed", "test_mutable_twin": "failed"}
+    assert "old_version_unchanged" in report.failed[0].message + report.failed[0].text

@@ -21,6 +21,7 @@ for p in (str(ROOT), str(FIXTURES)):
         sys.path.insert(0, p)
 
 from ftlab_harness import child, loader  # noqa: E402
+from ftlab_harness.records import RunSpec  # noqa: E402
 
 pytestmark = pytest.mark.thread_unsafe(reason="runs a multi-threaded stress round and sets the switch interval")
 
@@ -94,14 +95,11 @@ _SOURCES = {sc.name: src for sc, src in loader.load(loader.builtin_sources())}
 def run_inprocess(scenario: str, target: str, duration: float = 0.25, threads: int = 4) -> dict:
     """One round of a built-in scenario against `target`, in this process."""
     src = _SOURCES[scenario]
-    spec = {
-        "source": {"kind": src.kind, "ref": src.ref}, "scenario": scenario, "target": target, "threads": threads,
-        "seed": 1234, "switch_interval": 1e-5, "hang_timeout": 30.0, "allow_gil": True, "duration": duration,
-        "iterations": None, "until_violation": False,
-    }
+    spec = RunSpec(source_kind=src.kind, source_ref=src.ref, scenario=scenario, target=target, threads=threads,
+                   seed=1234, switch_interval=1e-5, hang_timeout=30.0, allow_gil=True, duration=duration)
     old = sys.getswitchinterval()
     try:
-        return child.execute(spec, "", child._State())
+        return child.execute(spec, child._State())
     finally:
         sys.setswitchinterval(old)
 

@@ -7,11 +7,28 @@ runs and after. It is a `Scenario` subclass (or instance) with four hooks, all o
     setup(run)          once per round, in the main thread, before the threads start: build the
                         shared objects from `run.target` (the class or module under test).
     thread_setup(w)     once per worker thread, before the start barrier: per-thread state.
+                        It may return a zero-argument callable: that worker's step for the round
+                        (a closure over locals, or a bound method), called instead of `step(w)`
+                        with no harness bookkeeping per call — the fast path (see below).
     step(w)             one operation, called in a loop by every worker thread until the round's
                         duration or `--iterations` is reached, `run.stop()` is called, or `step`
-                        returns `DONE`. Check what you can right away with `w.check(...)`.
+                        returns `DONE` (that call counts as an operation too). Check what you can
+                        right away with `w.check(...)`.
     finish(run)         once per round, after every thread has joined: whole-run invariants
-                        (totals, exactly-once delivery, ...) with `run.check(...)`.
+                        (totals, exactly-once delivery, ...) with `run.check(...)`. `run.complete`
+                        is true when every worker returned `DONE` (its whole share of a finite
+                        workload is done); `run.cut_short` when the round was ended by the
+                        deadline, `--iterations` or a stop first. A check that every worker did
+                        its whole share must only run when `run.complete`.
+
+Hammer rate. The worker loop looks at the clock and the stop flag once per batch of steps, not per
+step. With `step(w)` the harness keeps `w.ops` exact per call (scenarios may use it as an index).
+With a per-thread step returned by `thread_setup` the loop is the call and the `DONE` test only,
+and `w.ops` is published once per batch (a few milliseconds): keep your own counters in the
+closure.
+
+A scenario without a target (language features: generators, iterators) leaves `target` empty;
+`run.target` is then None.
 
 A violated invariant is recorded with `run.check(ok, "invariant_name", detail)` or
 `run.violation("invariant_name", detail)`; `detail` may be a zero-argument callable, evaluated only
@@ -35,7 +52,7 @@ import random
 import threading
 import time
 import traceback
-from typing import Any, Callable, Union
+from typing import TYPE_CHECKING, Any, Callable, Union
 
 __all__ = ["DONE", "Run", "Scenario", "Worker"]
 
@@ -128,14 +145,17 @@ class Scenario:
             self.description = doc.splitlines()[0] if doc else ""
         if not self.name:
             raise ValueError(f"{type(self).__name__}: a scenario needs a name")
-        if not self.target:
-            raise ValueError(f"scenario {self.name!r}: a scenario needs a target")
 
     def setup(self, run: Run) -> None:
         """Builds the shared state for one round from `run.target`. Main thread, before threads."""
 
-    def thread_setup(self, worker: Worker) -> None:
-        """Prepares one worker's private state. Runs in that worker's thread, before the barrier."""
+    def thread_setup(self, worker: Worker) -> Callable[[], object] | None:
+        """Prepares one worker's private state. Runs in that worker's thread, before the barrier.
+
+        Return None (then `step(worker)` is called in the loop) or a zero-argument callable that
+        is this worker's step for the round (the fast path: no `w.ops` bookkeeping per call).
+        """
+        return None
 
     def step(self, worker: Worker) -> object:
         """One operation. Return `DONE` to end this worker's loop; anything else continues."""
@@ -157,6 +177,9 @@ class _Violations:
         self.by_invariant: dict[str, dict[str, Any]] = {}
         self.first: str | None = None
         self.first_at: float | None = None
+        #: Called (under the lock) with each kept violation as it happens: the child appends it to
+        #: its side file, so a crash right after cannot lose it.
+        self.on_record: Callable[[str, str, float], None] | None = None
 
     def add(self, invariant: str, detail: str, at: float) -> None:
         with self._lock:
@@ -165,6 +188,8 @@ class _Violations:
             entry["count"] += 1
             if len(entry["details"]) < MAX_DETAILS_PER_INVARIANT:
                 entry["details"].append(detail)
+                if self.on_record is not None:
+                    self.on_record(invariant, detail, at)
             if self.first is None:
                 self.first = invariant
                 self.first_at = at
@@ -192,6 +217,10 @@ class Run:
         workers: the `Worker` objects (complete before `thread_setup` runs).
         free_threaded: the interpreter is a free-threaded build.
         gil_enabled: the GIL is enabled right now (GIL build, or 3.13t with PYTHON_GIL=1).
+        complete: (in `finish`) every worker returned `DONE`: the round's workload is all done.
+        cut_short: (in `finish`) the round ended by deadline, `--iterations` or a stop before
+            every worker returned `DONE`; whole-share checks must not run then.
+        seconds: (in `finish`) the round's time from the barrier to the last join.
     """
 
     def __init__(
@@ -225,6 +254,9 @@ class Run:
         self._deadline = float("inf")
         self._clock = clock
         self._stop_on_violation = stop_on_violation
+        self.complete = False
+        self.cut_short = False
+        self.seconds = 0.0
 
     @property
     def params(self) -> dict[str, Any]:
@@ -240,12 +272,14 @@ class Run:
     def stop(self) -> None:
         """Asks every worker to leave its loop after its current step. Thread-safe."""
         self._stop = True
+        for w in self.workers:  # each worker polls only its own flag (nothing shared per step)
+            w._halt[0] = True
 
     def violation(self, invariant: str, detail: Detail = "") -> None:
         """Records a violated invariant. Thread-safe; `detail` may be a callable."""
         self.violations.add(invariant, _render(detail), self._clock())
         if self._stop_on_violation:
-            self._stop = True
+            self.stop()
 
     def check(self, ok: object, invariant: str, detail: Detail = "") -> bool:
         """Records a violation of `invariant` unless `ok` is truthy; returns `bool(ok)`."""
@@ -275,7 +309,7 @@ class Run:
                     "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
                 }
             )
-        self._stop = True
+        self.stop()
 
 
 class Worker:
@@ -289,12 +323,24 @@ class Worker:
     Scenarios may set any other attribute on a worker for per-thread state (e.g. `w.produced`).
     """
 
+    # Slots for what the harness touches on every operation (a slot store is cheap and takes no
+    # per-object lock on 3.13t); `__dict__` for the scenario's own per-thread state.
+    __slots__ = ("run", "index", "rng", "ops", "done", "returned_done", "_halt", "__dict__")
+
     def __init__(self, run: Run, index: int) -> None:
         self.run = run
         self.index = index
         self.rng = random.Random(f"{run.seed}/{run.round}/{index}")
         self.ops = 0
         self.done = False
+        self.returned_done = False
+        #: This worker's stop flag, set by `run.stop()` and at the deadline; the loop reads it
+        #: after every step (a list owned by this thread: no shared cache line per operation).
+        self._halt = [False]
+
+    if TYPE_CHECKING:  # scenarios keep any per-thread state on a worker (`w.mine = []`)
+        def __getattr__(self, name: str) -> Any: ...
+        def __setattr__(self, name: str, value: Any) -> None: ...
 
     def violation(self, invariant: str, detail: Detail = "") -> None:
         """Records a violated invariant seen by this worker (the detail says which worker)."""

@@ -6,10 +6,9 @@
     ftlab-harness run --scenarios path/to/my_scenarios.py       # someone else's extension
     ftlab-harness hunt [--bug NAME]... [--quick] [--compare-pytest]   # seeded-bug detection
 
-Exit status: 0 when every scenario passed (for `hunt`: every bug detected where detection is
-required and no false alarm on the clean build), 1 otherwise, 2 on bad input (unknown scenario,
-a scenarios file that fails to import, a target that cannot be imported, threads <= 0, ...),
-always with a one-line message.
+Exit status (`ftlab_harness.exitcodes`): 0 clean, 1 findings, 2 bad input (always with a one-line
+message), 3 nothing was checked (every scenario skipped or did no work, or the GIL guard refused the
+target). The work itself lives in `ftlab_harness.run` and `ftlab_harness.hunt`.
 """
 
 from __future__ import annotations
@@ -18,17 +17,14 @@ import argparse
 import os
 import random
 import sys
-import time
-from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
-from ftlab_harness import summary
-from ftlab_harness.records import base_record, check_targets, child_spec, merge_result, sources_from
-from ftlab_harness.loader import BadInput, Source, builtin_sources, file_folders, load, select, split_target
-from ftlab_harness.runner import JsonlWriter, default_threads, interpreter_info, preflight, run_child
+from ftlab_harness.exitcodes import EXIT_BAD_INPUT, EXIT_INTERRUPTED
+from ftlab_harness.loader import BadInput, load, sources_from
+from ftlab_harness.runner import default_threads
 
-#: Relative to the working directory: the harness never assumes a checkout.
-DEFAULT_RUN_JSONL = Path("out") / "stress" / "results.jsonl"
+RUN_EPILOG = "exit status: 0 clean, 1 findings, 2 bad input, 3 nothing checked (all skipped / no work / GIL guard)"
+
 QUICK_DURATION = 1.0
 DEFAULT_DURATION = 5.0
 
@@ -60,6 +56,19 @@ def positive_float(text: str) -> float:
     return value
 
 
+def output_file(text: str) -> str:
+    """An output path whose folder exists (or can be created) and is writable, and that is not a folder."""
+    path = os.path.abspath(text)
+    if os.path.isdir(path):
+        raise argparse.ArgumentTypeError(f"{text} is a directory")
+    parent = os.path.dirname(path)
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent) or not os.access(parent, os.W_OK):
+        raise argparse.ArgumentTypeError(f"cannot write {text}: {parent} is not a writable directory")
+    return text
+
+
 def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scenarios", action="append", metavar="FILE", default=[],
                    help="scenarios file(s) to use instead of the built-in ones (repeatable)")
@@ -67,7 +76,9 @@ def add_common(p: argparse.ArgumentParser) -> None:
                    help=f"worker threads per scenario (default: max(4, 2 x cores) = {default_threads()})")
     p.add_argument("--seed", type=int, default=None, help="seed for the operation mixes (default: random, printed)")
     p.add_argument("--label", default=None, help="free-form label stored in every record (the matrix runner's cell)")
-    p.add_argument("--jsonl", default=None, metavar="FILE", help="append one JSON record per result to FILE")
+    p.add_argument("--jsonl", type=output_file, default=None, metavar="FILE", help="append one JSON record per result to FILE")
+    p.add_argument("--junit-xml", type=output_file, default=None, metavar="FILE", dest="junit_xml",
+                   help="also write a JUnit XML file: one testcase per scenario run (hunt: per bug / clean check)")
     p.add_argument("--allow-gil", action="store_true",
                    help="on a free-threaded interpreter, run even if importing the target re-enabled the GIL")
     p.add_argument("--switch-interval", type=positive_float, default=1e-6, metavar="S",
@@ -83,7 +94,7 @@ def build_parser() -> _Parser:
     lp = sub.add_parser("list", help="list the scenarios")
     lp.add_argument("--scenarios", action="append", metavar="FILE", default=[])
 
-    rp = sub.add_parser("run", help="run scenarios, each in its own child process")
+    rp = sub.add_parser("run", help="run scenarios, each in its own child process", epilog=RUN_EPILOG)
     add_common(rp)
     rp.add_argument("--scenario", action="append", metavar="PATTERN", default=[],
                     help="run only matching scenarios: a name, a pattern prefix (`counter`) or a glob (repeatable)")
@@ -126,65 +137,37 @@ def build_parser() -> _Parser:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from ftlab_harness import summary
+
     found = load(sources_from(args.scenarios))
-    rows = [(sc.name, sc.target, ",".join(sc.hunts), summary.short(sc.description, 60)) for sc, _ in found]
+    rows = [(sc.name, sc.target or "-", ",".join(sc.hunts), summary.short(sc.description, 60)) for sc, _ in found]
     print(summary.table(["scenario", "target", "hunts", "description"], rows))
     return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from ftlab_harness.run import RunOptions, run_scenarios
+
     if args.duration is None and args.iterations is None:
         args.duration = QUICK_DURATION if args.quick else DEFAULT_DURATION
-    hang_timeout = args.hang_timeout or (5.0 if args.quick else 10.0)
-    timeout = args.timeout or ((args.duration + 60.0) if args.duration else 300.0)
-    threads = args.threads or default_threads()
-    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
-    sources = sources_from(args.scenarios)
-    chosen = select(load(sources), args.scenario)
-    targets = {sc.name: args.target or sc.target for sc, _ in chosen}
-    probe = check_targets(list(targets.values()), [], tail_paths=file_folders(sources))
-    info = interpreter_info()
-    jsonl_path = args.jsonl or DEFAULT_RUN_JSONL
-    writer = JsonlWriter(jsonl_path)
-    gil_state = {None: "unknown", True: "enabled", False: "disabled"}[probe.get("gil_enabled")]
-    print(
-        f"stress run: {info['interpreter']} ({sys.executable}), GIL {gil_state} after importing the targets"
-        + (f", PYTHON_GIL={info['python_gil_env']}" if info["python_gil_env"] is not None else "")
-        + f"; {len(chosen)} scenario(s) x {args.repeat}, {threads} threads, "
-        + (f"{args.duration:g} s each" if args.duration else f"{args.iterations} iterations/thread")
-        + f", seed {seed}; results -> {jsonl_path}",
-        flush=True,
+    options = RunOptions(
+        scenario_files=tuple(args.scenarios),
+        patterns=tuple(args.scenario),
+        target=args.target,
+        threads=args.threads or default_threads(),
+        seed=args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31),
+        duration=args.duration,
+        iterations=args.iterations,
+        hang_timeout=args.hang_timeout or (5.0 if args.quick else 10.0),
+        timeout=args.timeout or ((args.duration + 60.0) if args.duration else 300.0),
+        switch_interval=args.switch_interval,
+        allow_gil=args.allow_gil,
+        repeat=args.repeat,
+        label=args.label,
+        jsonl=args.jsonl,
+        junit_xml=args.junit_xml,
     )
-    records: list[dict[str, Any]] = []
-    progress = summary.Progress(len(chosen) * args.repeat)
-    index = 0
-    try:
-        for repeat in range(args.repeat):
-            for sc, source in chosen:
-                index += 1
-                progress.start(index, sc.name)
-                spec = child_spec(source, sc.name, targets[sc.name], threads, seed + repeat, args.switch_interval,
-                                  hang_timeout, args.allow_gil, duration=args.duration, iterations=args.iterations)
-                started = time.time()
-                result = run_child(spec, timeout, [])
-                record = base_record(info, args.label)
-                record.update(kind="stress-run", scenario=sc.name, target=targets[sc.name], threads=threads,
-                              seed=seed + repeat, duration=args.duration, iterations=args.iterations,
-                              repeat=repeat, started_at=round(started, 3), executable=info["executable"])
-                merge_result(record, result, probe.get("gil_enabled"))
-                writer.write(record)
-                records.append(record)
-                progress.end(record)
-    finally:
-        writer.close()
-    print()
-    print(summary.run_summary(records))
-    failed = [r for r in records if r["outcome"] != "pass"]
-    counts: dict[str, int] = {}
-    for r in records:
-        counts[r["outcome"]] = counts.get(r["outcome"], 0) + 1
-    print("\n" + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + f" (seed {seed})")
-    return 1 if failed else 0
+    return run_scenarios(options).status
 
 
 #: Subcommands with a parser of their own; `main` hands them the rest of the command line.
@@ -213,9 +196,9 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_hunt(args)
     except BadInput as e:
         print(f"ftlab-harness: error: {e}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("ftlab-harness: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         os._exit(1)

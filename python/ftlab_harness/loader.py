@@ -172,3 +172,10 @@ def split_target(spec: str) -> tuple[str, list[str]]:
     """`"pkg.mod:Attr.sub"` -> (`"pkg.mod"`, `["Attr", "sub"]`); `"pkg.mod"` -> (`"pkg.mod"`, [])."""
     module, _, attrs = spec.partition(":")
     return module, [a for a in attrs.split(".") if a] if attrs else []
+
+
+def sources_from(files: list[str]) -> list[Source]:
+    """`--scenarios FILE...` as sources (resolved paths), or the built-in modules when none is given."""
+    if files:
+        return [Source("file", str(Path(f).resolve())) for f in files]
+    return builtin_sources()

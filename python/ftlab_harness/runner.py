@@ -23,13 +23,17 @@ import os
 import signal
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from ftlab_harness.child import EXIT_HANG
+from ftlab_harness.loader import BadInput, split_target
+from ftlab_harness.records import ChildEvent, Interpreter, JsonlWriter, RunSpec, ScenarioResult, read_events
+
+__all__ = ["JsonlWriter", "check_targets", "child_env", "default_threads", "interpreter_info", "preflight",
+           "run_child", "signal_name"]
 
 #: The directory that holds the `ftlab_harness` package (site-packages once installed); children
 #: get it last on PYTHONPATH so they import this same harness even when it runs from a source tree.
@@ -37,17 +41,9 @@ HARNESS_PARENT = Path(__file__).resolve().parent.parent
 STDERR_KEEP = 6000
 
 
-def interpreter_info() -> dict[str, Any]:
+def interpreter_info() -> Interpreter:
     """Facts about the running interpreter shared by every record of this run."""
-    free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
-    version = ".".join(map(str, sys.version_info[:3]))
-    return {
-        "interpreter": f"{sys.implementation.name}-{version}{'t' if free_threaded else ''}",
-        "version": version,
-        "free_threaded": free_threaded,
-        "python_gil_env": os.environ.get("PYTHON_GIL"),
-        "executable": sys.executable,
-    }
+    return Interpreter.current()
 
 
 def default_threads() -> int:
@@ -56,7 +52,7 @@ def default_threads() -> int:
     return max(4, 2 * count)
 
 
-def child_env(extra_paths: list[str], tail_paths: list[str] = ()) -> dict[str, str]:
+def child_env(extra_paths: list[str], tail_paths: Sequence[str] = ()) -> dict[str, str]:
     """The child's environment: `extra_paths` first, then PYTHONPATH, `tail_paths`, the harness."""
     env = dict(os.environ)
     parts = [*extra_paths]
@@ -99,14 +95,20 @@ def _faulthandler_excerpt(stderr: str) -> str:
     return text[:STDERR_KEEP] if len(text) <= STDERR_KEEP else text[:STDERR_KEEP] + "\n..."
 
 
-def run_child(spec: dict[str, Any], timeout: float, extra_paths: list[str], cwd: str | None = None) -> dict[str, Any]:
-    """Runs `python -m ftlab_harness.child` on `spec`; returns the child's result merged with its fate."""
-    with tempfile.TemporaryDirectory(prefix="stress-") as tmp:
+def run_child(spec: RunSpec, timeout: float, extra_paths: list[str], cwd: str | None = None) -> ScenarioResult:
+    """Runs `python -m ftlab_harness.child` on `spec`; returns the child's result merged with its fate.
+
+    The child appends `ChildEvent`s (violations as they fire, progress a few times a second) to a
+    side file; when the child dies before writing its result, the result is rebuilt from them, so
+    a crash record still carries the invariants that fired first and the work done before it.
+    """
+    with tempfile.TemporaryDirectory(prefix="ftlab-harness-") as tmp:
         spec_path = os.path.join(tmp, "spec.json")
         result_path = os.path.join(tmp, "result.json")
         err_path = os.path.join(tmp, "stderr.txt")
-        with open(spec_path, "w") as f:
-            json.dump(spec, f)
+        events_path = os.path.join(tmp, "events.jsonl")
+        spec = spec.replace(events_path=events_path)
+        spec.write(spec_path)
         cmd = [sys.executable, "-X", "faulthandler", "-m", "ftlab_harness.child", spec_path, result_path]
         t0 = time.monotonic()
         killed_after = None
@@ -124,52 +126,95 @@ def run_child(spec: dict[str, Any], timeout: float, extra_paths: list[str], cwd:
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     rc = proc.wait()
-            wall = time.monotonic() - t0
+            ended = time.monotonic()
+            wall = ended - t0
             err.seek(0)
             stderr = err.read().decode("utf-8", "replace")
-        result: dict[str, Any] = {}
-        if os.path.exists(result_path):
-            with open(result_path) as f:
-                result = json.load(f)
-    have_result = bool(result)
-    result["wall_seconds"] = round(wall, 3)
-    result["returncode"] = rc
+        written = ScenarioResult.read(result_path)
+        events = read_events(events_path)
+    return _fate(written, events, rc, wall, ended, killed_after, timeout, stderr)
+
+
+def _from_events(events: list[ChildEvent]) -> ScenarioResult:
+    """A partial result rebuilt from the child's side file (violations and the last progress)."""
+    by_invariant: dict[str, dict[str, Any]] = {}
+    first = None
+    first_at = None
+    ops, seconds, rounds = 0, 0.0, 0
+    for e in events:
+        if e.event == "violation" and e.invariant:
+            entry = by_invariant.setdefault(e.invariant, {"count": 0, "details": []})
+            entry["count"] += 1
+            if e.detail and len(entry["details"]) < 5:
+                entry["details"].append(e.detail)
+            if first is None:
+                first, first_at = e.invariant, e.at
+        elif e.event == "progress":
+            ops, seconds, rounds = e.ops or 0, e.seconds or 0.0, e.rounds or 0
+    count = sum(v["count"] for v in by_invariant.values())
+    return ScenarioResult(ops=ops, seconds=round(seconds, 4), rounds=rounds, violations=count,
+                          violation_details=by_invariant, detector=first,
+                          seconds_to_detect=round(first_at, 3) if first_at is not None else None,
+                          progress_from_events=True)
+
+
+def _violations_line(result: ScenarioResult) -> str:
+    if not result.violations:
+        return ""
+    parts = []
+    for name, entry in result.violation_details.items():
+        d = entry["details"][0] if entry.get("details") else ""
+        parts.append(f"{name} x{entry['count']}" + (f": {d}" if d else ""))
+    return "invariants that fired first: " + "; ".join(parts) + "\n"
+
+
+def _fate(written: ScenarioResult | None, events: list[ChildEvent], rc: int, wall: float, ended: float,
+          killed_after: float | None, timeout: float, stderr: str) -> ScenarioResult:
+    have_result = written is not None
+    result = written if written is not None else _from_events(events)
+    start = next((e.monotonic for e in events if e.event == "start" and e.monotonic is not None), None)
+    # From the child's start to the verdict (stacks written, process gone): what the hunt waited.
+    verdict_after = round(ended - start, 3) if start is not None else round(wall, 3)
+    result = result.replace(wall_seconds=round(wall, 3), returncode=rc)
     if killed_after is not None:
-        result.update(
+        result = result.replace(
             outcome="timeout",
             detector="timeout",
-            seconds_to_detect=round(killed_after, 3),
-            detail=f"still running after the {timeout:.0f} s timeout (hang or deadlock); stacks:\n"
+            seconds_to_detect=verdict_after,
+            detail=_violations_line(result) + f"still running after the {timeout:.0f} s timeout (hang or deadlock); stacks:\n"
             + _faulthandler_excerpt(stderr),
         )
     elif rc < 0:
         name = signal_name(rc)
-        result.update(
+        result = result.replace(
             outcome="crash",
             signal=name.split()[0],
             detector=f"crash:{name.split()[0]}",
-            seconds_to_detect=round(wall, 3),
-            detail=f"child killed by {name}; " + _faulthandler_excerpt(stderr),
+            seconds_to_detect=verdict_after,
+            detail=_violations_line(result) + f"child killed by {name} after {result.ops} ops in {result.seconds:.2f} s; "
+            + (_faulthandler_excerpt(stderr) or "(no stacks on stderr)"),
         )
-    elif rc == EXIT_HANG and result.get("outcome") == "timeout":
-        result["detail"] = f"{result.get('detail', '')}; stacks:\n" + _faulthandler_excerpt(stderr)
+    elif rc == EXIT_HANG and result.outcome == "timeout":
+        result = result.replace(detail=f"{result.detail}; stacks:\n" + _faulthandler_excerpt(stderr),
+                                seconds_to_detect=verdict_after)
     elif rc == 1 and "Timeout (" in stderr:
-        result.update(
+        result = result.replace(
             outcome="timeout",
             detector="timeout",
-            seconds_to_detect=result.get("seconds_to_detect", round(wall, 3)),
-            detail="no progress, and the watchdog could not finish its report (native code holding the GIL, "
+            seconds_to_detect=verdict_after,
+            detail=_violations_line(result)
+            + "no progress, and the watchdog could not finish its report (native code holding the GIL, "
             "or a stop-the-world pause waiting on a stuck thread); faulthandler's stacks:\n"
             + _faulthandler_excerpt("Timeout (" + stderr.split("Timeout (", 1)[1]),
         )
     elif rc != 0 or not have_result:
-        result.update(
+        result = result.replace(
             outcome="error",
-            detail=f"child exited with status {rc} without a result: " + stderr.strip()[-STDERR_KEEP:],
+            detail=_violations_line(result) + f"child exited with status {rc} without a result: " + stderr.strip()[-STDERR_KEEP:],
         )
-    if stderr.strip() and result.get("outcome") not in ("crash", "timeout"):
-        result["stderr_tail"] = stderr.strip()[-2000:]
-    return result
+    if stderr.strip() and result.outcome not in ("crash", "timeout"):
+        result = result.replace(stderr_tail=stderr.strip()[-2000:])
+    return result.with_rate()
 
 
 PREFLIGHT = r"""
@@ -187,7 +232,7 @@ print(json.dumps({"errors": out, "gil_enabled": bool(probe()) if probe else True
 
 
 def preflight(modules: list[str], extra_paths: list[str], timeout: float = 60.0,
-              tail_paths: list[str] = ()) -> dict[str, Any]:
+              tail_paths: Sequence[str] = ()) -> dict[str, Any]:
     """Imports every target module once in a throwaway child; returns errors and the GIL state.
 
     A module that cannot be imported (or whose import crashes the interpreter) is reported in
@@ -213,18 +258,15 @@ def preflight(modules: list[str], extra_paths: list[str], timeout: float = 60.0,
         return {"errors": {m: f"import probe failed: {proc.stderr.strip()[-300:]}" for m in modules}, "gil_enabled": None}
 
 
-class JsonlWriter:
-    """Appends records to a JSONL file, one line each, flushed as soon as it is written."""
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.path, "a", encoding="utf-8")
-
-    def write(self, record: dict[str, Any]) -> None:
-        self._file.write(json.dumps(record, sort_keys=False) + "\n")
-        self._file.flush()
-        os.fsync(self._file.fileno())
-
-    def close(self) -> None:
-        self._file.close()
+def check_targets(targets: list[str], extra_paths: list[str], hint: str = "",
+                  tail_paths: Sequence[str] = ()) -> dict[str, Any]:
+    """Exit-2 check: every target's module must import (in a throwaway child). Empty targets
+    (scenarios without one) are not probed."""
+    modules = sorted({split_target(t)[0] for t in targets if t})
+    if not modules:
+        return {"gil_enabled": None}
+    probe = preflight(modules, extra_paths, tail_paths=tail_paths)
+    for module, error in probe["errors"].items():
+        if error:
+            raise BadInput(f"target {module!r} is not importable: {error.splitlines()[0] if error else ''}{hint}")
+    return probe

@@ -52,12 +52,12 @@ if sys.version_info < (3, 12):
     MISSING_REASON = f"Python {sys.version_info[0]}.{sys.version_info[1]} has no per-interpreter GIL (needs 3.12+)"
 else:
     try:
-        import _interpreters as _low  # 3.13+, also what concurrent.interpreters (3.14) wraps
+        import _interpreters as _low  # type: ignore[no-redef]  # 3.13+, also what concurrent.interpreters (3.14) wraps
 
         API = "_interpreters"
     except ImportError:
         try:
-            import _xxsubinterpreters as _low  # 3.12
+            import _xxsubinterpreters as _low  # type: ignore[no-redef]  # 3.12
 
             API = "_xxsubinterpreters"
         except ImportError:

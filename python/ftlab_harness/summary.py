@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 
 def human(n: float) -> str:
@@ -71,3 +71,23 @@ def run_summary(records: list[dict[str, Any]]) -> str:
         for r in records
     ]
     return table(["scenario", "threads", "ops", "ops/s", "violations", "outcome", "detail"], rows)
+
+
+def failure_text(record: Mapping[str, Any]) -> str:
+    """Everything a reader needs about a result that did not pass: the detail (crash signal and
+    stacks, the hang's stacks, the error), each invariant's count and first details, the
+    traceback, and what ran (ops, seconds, rounds, seed, threads). Used by the JUnit writer and
+    the pytest plugin's failure message."""
+    parts = [str(record.get("detail") or "")]
+    for name, entry in (record.get("violation_details") or {}).items():
+        details = "\n".join(f"    {d}" for d in entry.get("details", []))
+        parts.append(f"invariant {name}: {entry.get('count')} violation(s)\n{details}")
+    if record.get("signal"):
+        parts.append(f"signal: {record['signal']}")
+    if record.get("traceback"):
+        parts.append(str(record["traceback"]))
+    facts = [f"{key} {record[key]}" for key in ("ops", "seconds", "rounds", "seed", "threads", "wall_seconds")
+             if record.get(key) is not None]
+    if facts:
+        parts.append("ran: " + ", ".join(facts))
+    return "\n".join(p for p in parts if p)

@@ -21,12 +21,12 @@ import math
 import os
 import sys
 import time
-from typing import List, Optional
+from typing import List, NoReturn, Optional
 
-from . import counters, detach, harness, immutability, patterns, wordcount
+from . import counters, detach, hammer_rate, harness, immutability, patterns, wordcount
 from .context import Context
 
-GROUPS = {m.NAME: m for m in (patterns, counters, immutability, wordcount, detach)}
+GROUPS = {m.NAME: m for m in (patterns, counters, immutability, wordcount, detach, hammer_rate)}
 
 
 def _fmt(rec: dict) -> str:
@@ -36,6 +36,10 @@ def _fmt(rec: dict) -> str:
     if "speedup_vs_counter" in rec:
         return (f"  {rec['group']:13} {rec['case']:42} {rec['seconds'] * 1e3:8.1f} ms  "
                 f"x{rec['speedup_vs_counter']:.2f} vs Counter (calibration x{rec['calibration_scaling']:.2f})")
+    if "relative_to_bare_loop" in rec:
+        return (f"  {rec['group']:13} {rec['case']:42} {rec['threads']:2d} thr {rec['ops_per_s']:12.0f} ops/s  "
+                f"x{rec['relative_to_bare_loop']:.2f} of the bare loop (calibration {rec['calibration_ops_per_s']:.0f}/s, "
+                f"scaling x{rec['calibration_scaling']:.2f})")
     if "relative_speed" in rec:
         return f"  {rec['group']:13} {rec['case']:42} speed x{rec['relative_speed']:.2f} of alone"
     return (f"  {rec['group']:13} {rec['case']:42} {rec['threads']:2d} thr {rec['ops_per_s']:12.0f} ops/s  "
@@ -61,7 +65,7 @@ def _threads(text: str) -> List[int]:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2
+    def error(self, message: str) -> NoReturn:  # one line, exit 2
         print(f"bench: error: {message}", file=sys.stderr)
         sys.exit(2)
 

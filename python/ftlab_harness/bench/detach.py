@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from array import array
-from typing import Callable, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from . import harness
 from .context import CaseSpec, Context, scaling_group
@@ -62,7 +62,7 @@ def _case(detach: bool):
 
 def _bystander(ctx: Context, calibration: harness.Case) -> List[dict]:
     modes = {"alone": None, "detached": True, "attached": False}
-    ratios = {m: [] for m in modes}
+    ratios: Dict[str, List[float]] = {m: [] for m in modes}
     for _rep in range(ctx.reps):
         alone = None
         for mode, detach in modes.items():
@@ -70,7 +70,9 @@ def _bystander(ctx: Context, calibration: harness.Case) -> List[dict]:
             started = threading.Event()
             worker = None
             if detach is not None:
-                work = _rust_work(ctx.ftlab, detach)()
+                factory = _rust_work(ctx.ftlab, detach)
+                assert factory is not None  # callers check that ftlab has a Rust kernel first
+                work = factory()
 
                 def spin(work=work):
                     started.set()

@@ -43,12 +43,16 @@ def gil_enabled() -> bool:
 
 
 def interpreter_record(label: str) -> dict:
-    """The fields every record carries to say where it was measured."""
+    """The fields every record carries to say where it was measured: `interpreter` is the version
+    tag (`cpython-3.13.5t`, as in every other record kind), `executable` the binary's path."""
+    free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    version = ".".join(map(str, sys.version_info[:3]))
     return {
         "label": label,
-        "interpreter": sys.executable,
-        "version": ".".join(map(str, sys.version_info[:3])),
-        "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+        "interpreter": f"{sys.implementation.name}-{version}{'t' if free_threaded else ''}",
+        "executable": sys.executable,
+        "version": version,
+        "free_threaded": free_threaded,
         "gil_enabled": gil_enabled(),
         "cores": cores(),
     }

@@ -56,10 +56,8 @@ import statistics
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
-
 
 RUST_ELEMENTS = 100_000  # float64 per Rust call (800 KB: in L2/L3, not RAM-bound)
 PYTHON_ELEMENTS = 1_000  # floats per pure-Python call
@@ -364,7 +362,7 @@ def drive(args: argparse.Namespace) -> int:
                         results.setdefault((model, kernel, w), []).append(ops)
 
         records = []
-        for model, (server, execution, detach, label) in MODELS.items():
+        for model, (server, _execution, _detach, label) in MODELS.items():
             base = dict(infos[server], kind="subinterp_models", schema=1, model=model, model_label=label)
             base.pop("subinterpreters", None)
             if model in skipped or model in failed:

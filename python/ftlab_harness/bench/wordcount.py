@@ -15,7 +15,7 @@ from __future__ import annotations
 import collections
 import random
 import time
-from typing import Callable, Dict, List
+from typing import Any, Callable, Dict, List
 
 from . import harness
 from .context import Context
@@ -51,11 +51,11 @@ def run(ctx: Context) -> List[dict]:
     if missing:
         why = ctx.ftlab_error or "this ftlab build has no ftlab.word_count"
         return [ctx.skipped(NAME, case, why) for case in ("rust_sequential", "rust_parallel")]
-    ftlab = ctx.ftlab
+    ftlab: Any = ctx.ftlab
     words = 100_000 if ctx.quick else 1_000_000
     text = make_text(words)
     expected = collections.Counter(text.split())
-    cases: Dict[str, Callable[[], object]] = {
+    cases: Dict[str, Callable[[], Any]] = {
         "python_counter": lambda: collections.Counter(text.split()),
         "python_dict_loop": lambda: dict_loop(text),
         "rust_sequential": lambda: ftlab.word_count(text),

@@ -21,8 +21,8 @@ the run's fields (`scenario`, `target`, `ops`, `outcome`, `detail`, ...).
 from __future__ import annotations
 
 import argparse
-import os
 import json
+import os
 import random
 import subprocess
 import sys
@@ -30,9 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from ftlab_harness import summary
-from ftlab_harness.records import base_record, check_targets, child_spec, merge_result, sources_from
-from ftlab_harness.loader import BadInput, file_folders, load
-from ftlab_harness.runner import JsonlWriter, child_env, default_threads, interpreter_info, run_child
+from ftlab_harness.exitcodes import EXIT_CLEAN, EXIT_FINDINGS
+from ftlab_harness.loader import BadInput, Source, file_folders, load, sources_from
+from ftlab_harness.records import HuntCleanRecord, HuntRecord, JsonlWriter, RunSpec, ScenarioResult
+from ftlab_harness.runner import check_targets, child_env, default_threads, interpreter_info, run_child
 
 DEFAULT_HUNT_JSONL = Path("out") / "stress" / "hunt.jsonl"
 DETECTING_OUTCOMES = ("violation", "crash", "timeout")
@@ -51,12 +52,18 @@ print(json.dumps({"bugs": dict(seeded.BUGS), "file": getattr(seeded, "__file__",
 """
 
 
-def detected(result: dict[str, Any]) -> bool:
+def detected(result: ScenarioResult) -> bool:
     """Whether a hunt result counts as detection (an error in setup, e.g. a missing class, does not)."""
-    outcome = result.get("outcome")
-    if outcome in DETECTING_OUTCOMES:
+    if result.outcome in DETECTING_OUTCOMES:
         return True
-    return outcome == "error" and result.get("error_phase") in DETECTING_ERROR_PHASES
+    return result.outcome == "error" and result.error_phase in DETECTING_ERROR_PHASES
+
+
+def hunt_spec(args: argparse.Namespace, src: Source, scenario: str, target: str, threads: int, seed: int,
+              cap: float) -> RunSpec:
+    return RunSpec(source_kind=src.kind, source_ref=src.ref, scenario=scenario, target=target, threads=threads,
+                   seed=seed, switch_interval=args.switch_interval, hang_timeout=args.hang_timeout,
+                   allow_gil=args.allow_gil, until_violation=True, cap_seconds=cap, round_seconds=args.round_seconds)
 
 
 def seeded_path_for(args: argparse.Namespace) -> Path:
@@ -111,8 +118,8 @@ def cmd_hunt(args: argparse.Namespace) -> int:
     require_all = args.require == "all" or (args.require == "auto" and gil_off)
     writer = JsonlWriter(args.jsonl or DEFAULT_HUNT_JSONL)
     print(
-        f"stress hunt: {info['interpreter']} ({sys.executable}), GIL {'disabled' if gil_off else 'enabled'}"
-        + (f", PYTHON_GIL={info['python_gil_env']}" if info["python_gil_env"] is not None else "")
+        f"stress hunt: {info.interpreter} ({sys.executable}), GIL {'disabled' if gil_off else 'enabled'}"
+        + (f", PYTHON_GIL={info.python_gil_env}" if info.python_gil_env is not None else "")
         + f"; seeded build {seeded}; {len(wanted)} bug(s), {threads} threads, cap {cap:g} s, rounds of "
         f"{args.round_seconds:g} s, hang after {args.hang_timeout:g} s, seed {seed}; results -> {writer.path}",
         flush=True,
@@ -120,35 +127,34 @@ def cmd_hunt(args: argparse.Namespace) -> int:
     hunt_records: list[dict[str, Any]] = []
     clean_records: list[dict[str, Any]] = []
     progress = summary.Progress(len(wanted))
+    pytest_records: list[dict[str, Any]] = []
     try:
         for i, bug in enumerate(wanted, 1):
             twin = bugs[bug]
             progress.start(i, f"{bug} ({twin})")
-            record = base_record(info, args.label)
-            record.update(kind="hunt", build="seeded", tool="stress", bug=bug, twin=twin, threads=threads, seed=seed,
-                          cap_seconds=cap, round_seconds=args.round_seconds, hang_timeout=args.hang_timeout)
+            target = f"ftlab._seeded:{twin}"
+            common = dict(interp=info, label=args.label, bug=bug, twin=twin, threads=threads, seed=seed,
+                          cap_seconds=cap, round_seconds=args.round_seconds, hang_timeout=args.hang_timeout,
+                          extra={"required": require_all})
             if bug not in hunters:
-                record.update(scenario=None, target=f"ftlab._seeded:{twin}", outcome="error", detected=False,
-                              detector=None, seconds_to_detect=None, ops=0, seconds=0.0, violations=0,
-                              detail=f"no scenario declares hunts=[{bug!r}]", gil_enabled=None)
+                hrec = HuntRecord(scenario=None, target=target, detected=False, **common,  # type: ignore[arg-type]
+                                  result=ScenarioResult(outcome="error", detail=f"no scenario declares hunts=[{bug!r}]"))
             else:
                 sc, src = hunters[bug][0]
-                target = f"ftlab._seeded:{twin}"
-                spec = child_spec(src, sc.name, target, threads, seed, args.switch_interval, args.hang_timeout,
-                                  args.allow_gil, until_violation=True, cap_seconds=cap, round_seconds=args.round_seconds)
+                spec = hunt_spec(args, src, sc.name, target, threads, seed, cap)
                 result = run_child(spec, cap + 4 * args.hang_timeout + 60.0, [str(seeded)])
-                record.update(scenario=sc.name, target=target)
-                merge_result(record, result, probe.get("gil_enabled"))
-                record["detected"] = detected(result)
-                if not record["detected"]:
-                    record["detector"] = None
-                    record["seconds_to_detect"] = None
-            writer.write(record)
-            hunt_records.append(record)
-            progress.end(record)
+                if result.gil_enabled is None:
+                    result = result.replace(gil_enabled=probe.get("gil_enabled"))
+                found_it = detected(result)
+                if not found_it:
+                    result = result.replace(detector=None, seconds_to_detect=None)
+                hrec = HuntRecord(scenario=sc.name, target=target, detected=found_it, result=result, **common)  # type: ignore[arg-type]
+            writer.write(hrec)
+            hunt_records.append(hrec.to_json())
+            progress.end(hunt_records[-1])
 
         if not args.no_clean:
-            scenarios = []
+            scenarios: list[tuple[Any, Source, str]] = []
             for bug in wanted:
                 for sc, src in hunters.get(bug, [])[:1]:
                     if all(sc.name != s.name for s, _, _ in scenarios):
@@ -158,28 +164,29 @@ def cmd_hunt(args: argparse.Namespace) -> int:
             progress = summary.Progress(len(scenarios))
             for i, (sc, src, bug) in enumerate(scenarios, 1):
                 progress.start(i, sc.name)
-                spec = child_spec(src, sc.name, sc.target, threads, seed, args.switch_interval, args.hang_timeout,
-                                  args.allow_gil, until_violation=True, cap_seconds=clean_seconds,
-                                  round_seconds=args.round_seconds)
+                spec = hunt_spec(args, src, sc.name, sc.target, threads, seed, clean_seconds)
                 result = run_child(spec, clean_seconds + 4 * args.hang_timeout + 60.0, [])
-                record = base_record(info, args.label)
-                record.update(kind="hunt-clean", build="clean", tool="stress", bug=bug, scenario=sc.name,
-                              target=sc.target, threads=threads, seed=seed, cap_seconds=clean_seconds)
-                merge_result(record, result, gil_probe.get("gil_enabled"))
-                record["false_alarm"] = record["outcome"] not in ("pass", "skipped")
-                writer.write(record)
-                clean_records.append(record)
-                progress.end(record)
+                if result.gil_enabled is None:
+                    result = result.replace(gil_enabled=gil_probe.get("gil_enabled"))
+                crec = HuntCleanRecord(interp=info, label=args.label, bug=bug, scenario=sc.name, target=sc.target,
+                                       threads=threads, seed=seed, cap_seconds=clean_seconds, result=result,
+                                       false_alarm=result.outcome not in ("pass", "skipped"))
+                writer.write(crec)
+                clean_records.append(crec.to_json())
+                progress.end(clean_records[-1])
 
-        pytest_records: list[dict[str, Any]] = []
         if args.compare_pytest:
             from ftlab_harness.hunt.pytest_compare import compare
 
             pytest_records = compare(wanted, bugs, seeded, args, info, cap, writer)
     finally:
         writer.close()
+        if args.junit_xml:
+            from ftlab_harness.junit import write_junit
 
-    print("\nseeded-bug detection (" + info["interpreter"] + (f", label {args.label}" if args.label else "") + ")")
+            write_junit(args.junit_xml, hunt_records + clean_records + pytest_records, suite="ftlab-harness hunt")
+
+    print("\nseeded-bug detection (" + info.interpreter + (f", label {args.label}" if args.label else "") + ")")
     pytest_by_bug = {r["bug"]: r for r in pytest_records if r["build"] == "seeded"}
     rows = []
     for r in hunt_records:
@@ -216,4 +223,4 @@ def cmd_hunt(args: argparse.Namespace) -> int:
     failed = bool(false_alarms) or bool(pytest_false) or (require_all and bool(missed))
     if missed and not require_all:
         print(f"(detection of every bug is required only with the GIL off; here: --require {args.require})")
-    return 1 if failed else 0
+    return EXIT_FINDINGS if failed else EXIT_CLEAN

@@ -21,35 +21,23 @@ import subprocess
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 from ftlab_harness import summary
-from ftlab_harness.records import base_record
-from ftlab_harness.runner import JsonlWriter, child_env, signal_name
+from ftlab_harness.junit import JunitError, read_junit
+from ftlab_harness.records import Interpreter, JsonlWriter, PytestTwinsRecord
+from ftlab_harness.runner import child_env, signal_name
 
 TWINS_DIR = Path(__file__).resolve().parent / "pytest_twins"
 ATTEMPT_TIMEOUT = 10.0
 
 
 def _junit_outcomes(path: str) -> dict[str, str]:
-    outcomes: dict[str, str] = {}
     try:
-        root = ET.parse(path).getroot()
-    except (ET.ParseError, OSError):
-        return outcomes
-    for case in root.iter("testcase"):
-        name = case.get("name", "?")
-        if case.find("failure") is not None:
-            outcomes[name] = "failed"
-        elif case.find("error") is not None:
-            outcomes[name] = "error"
-        elif case.find("skipped") is not None:
-            outcomes[name] = "skipped"
-        else:
-            outcomes[name] = "passed"
-    return outcomes
+        return read_junit(path).outcomes()
+    except JunitError:
+        return {}
 
 
 def attempt(bug: str, seeded: Path | None, threads: int, iterations: int) -> dict[str, Any]:
@@ -105,7 +93,7 @@ def check_bug(bug: str, seeded: Path | None, threads: int, cap: float, iteration
             return res
 
 
-def compare(wanted: list[str], bugs: dict[str, str], seeded: Path, args: argparse.Namespace, info: dict[str, Any],
+def compare(wanted: list[str], bugs: dict[str, str], seeded: Path, args: argparse.Namespace, info: Interpreter,
             cap: float, writer: JsonlWriter) -> list[dict[str, Any]]:
     threads = args.pytest_threads or args.threads or 4
     iterations = 1
@@ -119,9 +107,8 @@ def compare(wanted: list[str], bugs: dict[str, str], seeded: Path, args: argpars
             sys.stdout.flush()
             res = check_bug(bug, seeded if build == "seeded" else None, threads,
                             cap if build == "seeded" else 0.0, iterations)
-            record = base_record(info, args.label)
-            record.update(
-                kind="pytest-twins", tool="pytest-run-parallel", build=build, bug=bug,
+            record = PytestTwinsRecord(
+                interp=info, label=args.label, build=build, bug=bug,
                 twin=bugs[bug] if build == "seeded" else None, threads=threads, iterations=iterations,
                 detected=res["caught"], detector=res["how"],
                 seconds_to_detect=res["total_seconds"] if res["caught"] else None,
@@ -129,9 +116,8 @@ def compare(wanted: list[str], bugs: dict[str, str], seeded: Path, args: argpars
                 outcome=("violation" if res["caught"] else "pass"), returncode=res["returncode"],
                 detail=res["output_tail"],
             )
-            record["gil_enabled"] = None
             writer.write(record)
-            records.append(record)
+            records.append(record.to_json())
             print(("caught: " + res["how"]) if res["caught"] else "not caught",
                   f"({res['attempts']} attempt(s), {res['total_seconds']:.1f} s)", flush=True)
     return records

@@ -183,8 +183,8 @@ def build(res: Results, plots: Dict[str, Optional[bytes]], plots_note: str) -> D
         doc.p("No hunt records (see *What was skipped*).")
     else:
         bugs = unique(r["bug"] for r in hunt)
-        hconfigs = sorted(unique(r["config"] for r in hunt), key=config_key)
-        tconfigs = sorted(unique(c for c, _ in twins), key=config_key)
+        hconfigs = sorted(unique(str(r["config"]) for r in hunt), key=config_key)
+        tconfigs = sorted(unique(str(c) for c, _ in twins), key=config_key)
         rows = []
         for bug in bugs:
             row = [bug]

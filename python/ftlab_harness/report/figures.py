@@ -167,7 +167,7 @@ def immutability_relative(res: Results, threads: int, configs: List[str]) -> Opt
     width = 0.8 / len(configs)
     fig, ax = plt.subplots(figsize=(max(7.0, 0.6 * len(cases) + 2), 3.8))
     for i, config in enumerate(configs):
-        vals = [res.relative(config, "immutability", c, immutability_base(c), threads) or 0.0 for c in cases]
+        vals = [res.relative(config, "immutability", c, immutability_base(c) or c, threads) or 0.0 for c in cases]
         xs = [k + (i - (len(configs) - 1) / 2) * width for k in range(len(cases))]
         ax.bar(xs, vals, width=width, color=_color(config), label=config)
     ax.axhline(1.0, color="black", lw=0.8)

@@ -130,8 +130,9 @@ def immutability_rows(res: Results, config: str) -> Tuple[List[str], List[List[s
                f"ops per CPU-second 1→{n}", f"vs the shared one of its kind at {n}"]
     rows = []
     cal = res.bench(config, "immutability", "calibration", n)
-    if cal:
-        rows.append(["calibration (thread-local pure Python)", f"{res.bench(config, 'immutability', 'calibration', 1)['ops_per_s'] / 1e6:.2f} M",
+    cal1 = res.bench(config, "immutability", "calibration", 1)
+    if cal and cal1:
+        rows.append(["calibration (thread-local pure Python)", f"{cal1['ops_per_s'] / 1e6:.2f} M",
                      f"{cal['ops_per_s'] / 1e6:.2f} M", fmt_ratio(cal["scaling"]),
                      fmt_ratio(cal.get("cpu_efficiency")), ""])
     for case in cases:
@@ -157,7 +158,7 @@ def refcount_verdict(res: Results, config: str) -> List[str]:
 
     cal = s("calibration")
     shared, local, immortal = s("probe_load_shared_object"), s("probe_load_thread_local_object"), s("probe_load_immortal_object")
-    if None in (cal, shared, local, immortal):
+    if cal is None or shared is None or local is None or immortal is None:
         return []
     out = [f"On {config} at {n} threads (calibration {fmt_ratio(cal)}): a bare `x = obj` loop scaled "
            f"{fmt_ratio(shared)} on an object made by the main thread, {fmt_ratio(local)} on an object made by "
@@ -175,8 +176,8 @@ def refcount_verdict(res: Results, config: str) -> List[str]:
     # A verdict needs threads that actually ran at the same time: calibration scaling >= 1.3.
     parallel = cal >= 1.3
     by_wall = parallel and shared < 0.7 * cal and local >= 0.8 * cal and immortal >= 0.8 * cal
-    by_cpu = parallel and None not in (e_shared, e_local, e_immortal) and e_shared < 0.8 and \
-        e_local >= 0.9 and e_immortal >= 0.9
+    by_cpu = (parallel and e_shared is not None and e_local is not None and e_immortal is not None
+              and e_shared < 0.8 and e_local >= 0.9 and e_immortal >= 0.9)
     if None not in (e_shared, e_local, e_immortal):
         out.append(f"Per CPU-second: {fmt_ratio(e_shared)} for the main-owned object, {fmt_ratio(e_local)} "
                    f"thread-owned, {fmt_ratio(e_immortal)} immortal (1.0 = no slowdown per operation).")
@@ -236,16 +237,15 @@ def headline(res: Results) -> List[str]:
     ft, gil = primary_ft(res), primary_gil(res)
     if ft:
         cal = res.bench(ft, "patterns", "calibration", n)
-        rows = [(case, res.bench(ft, "patterns", case, n), res.bench(gil, "patterns", case, n) if gil else None)
-                for case in res.bench_cases("patterns") if case != "calibration"]
-        rows = [r for r in rows if r[1]]
+        found = [(case, res.bench(ft, "patterns", case, n)) for case in res.bench_cases("patterns") if case != "calibration"]
+        rows = [(case, r) for case, r in found if r is not None]
+        gil_cal = res.bench(gil, "patterns", "calibration", n) if gil else None
         if rows and cal:
             best = max(rows, key=lambda r: r[1]["scaling"])
             worst = min(rows, key=lambda r: r[1]["scaling"])
             out.append(f"Pattern scaling at {n} threads on {ft}: {fmt_ratio(worst[1]['scaling'])} (`{worst[0]}`) to "
                        f"{fmt_ratio(best[1]['scaling'])} (`{best[0]}`); calibration {fmt_ratio(cal['scaling'])}"
-                       + (f"; on {gil} the calibration is {fmt_ratio(res.bench(gil, 'patterns', 'calibration', n)['scaling'])}"
-                          if gil and res.bench(gil, "patterns", "calibration", n) else ""))
+                       + (f"; on {gil} the calibration is {fmt_ratio(gil_cal['scaling'])}" if gil_cal else ""))
     for c in [x for x in (ft, gil) if x]:
         seq, par = res.bench(c, "wordcount", "rust_sequential"), res.bench(c, "wordcount", "rust_parallel")
         if seq:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import statistics
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional
+
+from ftlab_harness.records import read_jsonl_dicts
 
 # Order in which configurations appear in tables and legends.
 CONFIG_ORDER = ["3.9", "3.10", "3.11", "3.12", "3.13", "3.13t", "3.13t+gil", "3.14", "3.14t", "3.14t+gil"]
@@ -21,16 +22,9 @@ class Results:
 
     @classmethod
     def load(cls, path: Path) -> "Results":
-        records = []
-        for n, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                records.append(json.loads(line))
-            except ValueError:
-                records.append({"kind": "unparsed", "line_number": n, "line": line[:200]})
-        return cls(records)
+        """Every record, read through the typed contract (`ftlab_harness.records`), kept as flat
+        dicts for the lookups below; a line that is not JSON is a `kind: "unparsed"` record."""
+        return cls(read_jsonl_dicts(path))
 
     def of(self, kind: str, **match: object) -> List[dict]:
         return [r for r in self.records if r.get("kind") == kind and all(r.get(k) == v for k, v in match.items())]

@@ -44,7 +44,7 @@ class LatchSetOnce(Scenario):
 
     def thread_setup(self, w: Worker) -> None:
         w.i = 0
-        w.wins: list[int] = []
+        w.wins = []
         w.waited = 0
 
     def step(self, w: Worker) -> object:
@@ -97,7 +97,7 @@ class PublishOnce(Scenario):
 
     def thread_setup(self, w: Worker) -> None:
         w.i = 0
-        w.won: list[int] = []
+        w.won = []
 
     def step(self, w: Worker) -> object:
         if w.i >= len(self.slots):

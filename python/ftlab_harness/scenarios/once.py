@@ -40,7 +40,7 @@ class InitExactlyOnce(Scenario):
         self.resources = [run.target(make_init(i)) for i in range(n)]
 
     def thread_setup(self, w: Worker) -> None:
-        w.seen: list[object] = []
+        w.seen = []
 
     def step(self, w: Worker) -> object:
         i = len(w.seen)

@@ -37,8 +37,8 @@ class ExactlyOnceDelivery(Scenario):
         w.producer = w.index < producers
         w.consumer = not w.producer or w.run.threads == 1
         w.seq = 0
-        w.timed_out: set[int] = set()
-        w.got: list[tuple[int, int]] = []
+        w.timed_out = set()
+        w.got = []
 
     def step(self, w: Worker) -> None:
         if w.producer and (not w.consumer or w.ops % 2 == 0):

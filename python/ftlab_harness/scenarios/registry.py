@@ -31,7 +31,7 @@ class RegistryMultiKey(Scenario):
     def thread_setup(self, w: Worker) -> None:
         w.own_key = f"own/{w.index}"
         w.seq = 0
-        w.last_seen: dict[int, int] = {}
+        w.last_seen = {}
         w.writer = w.index % 2 == 0 or w.run.threads == 1
 
     def _check_group(self, w: Worker, values: list, invariant: str) -> None:

@@ -1,0 +1,122 @@
+"""`ftlab-harness run` (and the pytest plugin): run selected scenarios, each in its own child.
+
+`RunOptions` is everything a run needs (the CLI builds it from flags, the plugin from a fixture
+call); `run_scenarios` loads and selects the scenarios, checks that their targets import (exit 2
+otherwise), runs each in a child (`runner.run_child`), appends a `StressRunRecord` per scenario to
+the JSONL file as it finishes, writes the JUnit file if asked, prints progress and the summary,
+and returns the records with the exit status (`exitcodes.run_status`).
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, List, Optional, Tuple
+
+from ftlab_harness import summary
+from ftlab_harness.exitcodes import run_status
+from ftlab_harness.loader import Source, file_folders, load, select, sources_from
+from ftlab_harness.records import JsonlWriter, RunSpec, StressRunRecord
+from ftlab_harness.runner import check_targets, interpreter_info, run_child
+
+#: Relative to the working directory: the harness never assumes a checkout.
+DEFAULT_RUN_JSONL = Path("out") / "stress" / "results.jsonl"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """One `run`: which scenarios, how hard, where the records go."""
+
+    scenario_files: Tuple[str, ...] = ()
+    patterns: Tuple[str, ...] = ()
+    target: Optional[str] = None
+    threads: int = 4
+    seed: int = 0
+    duration: Optional[float] = 1.0
+    iterations: Optional[int] = None
+    hang_timeout: float = 10.0
+    timeout: float = 300.0
+    switch_interval: float = 1e-6
+    allow_gil: bool = False
+    repeat: int = 1
+    label: Optional[str] = None
+    jsonl: Optional[str] = None
+    junit_xml: Optional[str] = None
+    quiet: bool = False
+    #: `patterns` are exact scenario names (the plugin), not prefixes or globs.
+    exact_names: bool = False
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    records: List[StressRunRecord]
+    status: int
+
+
+def spec_for(options: RunOptions, source: Source, scenario: str, target: str, repeat: int) -> RunSpec:
+    return RunSpec(
+        source_kind=source.kind, source_ref=source.ref, scenario=scenario, target=target,
+        threads=options.threads, seed=options.seed + repeat, switch_interval=options.switch_interval,
+        hang_timeout=options.hang_timeout, allow_gil=options.allow_gil, duration=options.duration,
+        iterations=options.iterations,
+    )
+
+
+def run_scenarios(options: RunOptions) -> RunOutcome:
+    """Runs the selection; raises loader.BadInput on bad input (the CLI turns it into exit 2)."""
+    out: IO[str] = io.StringIO() if options.quiet else sys.stdout
+    sources = sources_from(list(options.scenario_files))
+    chosen = select(load(sources), list(options.patterns))
+    if options.exact_names:
+        chosen = [(sc, src) for sc, src in chosen if sc.name in options.patterns] or chosen
+    targets = {sc.name: options.target or sc.target for sc, _ in chosen}
+    probe = check_targets(list(targets.values()), [], tail_paths=file_folders(sources))
+    info = interpreter_info()
+    jsonl_path = options.jsonl or DEFAULT_RUN_JSONL
+    gil_state = {None: "unknown", True: "enabled", False: "disabled"}[probe.get("gil_enabled")]
+    print(
+        f"stress run: {info.interpreter} ({info.executable}), GIL {gil_state} after importing the targets"
+        + (f", PYTHON_GIL={info.python_gil_env}" if info.python_gil_env is not None else "")
+        + f"; {len(chosen)} scenario(s) x {options.repeat}, {options.threads} threads, "
+        + (f"{options.duration:g} s each" if options.duration else f"{options.iterations} iterations/thread")
+        + f", seed {options.seed}; results -> {jsonl_path}",
+        file=out, flush=True,
+    )
+    records: List[StressRunRecord] = []
+    progress = summary.Progress(len(chosen) * options.repeat, stream=out)
+    index = 0
+    with JsonlWriter(jsonl_path) as writer:
+        for repeat in range(options.repeat):
+            for sc, source in chosen:
+                index += 1
+                progress.start(index, sc.name)
+                spec = spec_for(options, source, sc.name, targets[sc.name], repeat)
+                started = time.time()
+                result = run_child(spec, options.timeout, [])
+                if result.gil_enabled is None:
+                    result = result.replace(gil_enabled=probe.get("gil_enabled"))
+                record = StressRunRecord(
+                    interp=info, label=options.label, scenario=sc.name, target=targets[sc.name],
+                    threads=options.threads, seed=options.seed + repeat, duration=options.duration,
+                    iterations=options.iterations, repeat=repeat, started_at=round(started, 3), result=result,
+                )
+                writer.write(record)
+                records.append(record)
+                progress.end(record.to_json())
+    dicts = [r.to_json() for r in records]
+    if options.junit_xml:
+        from ftlab_harness.junit import write_junit
+
+        write_junit(options.junit_xml, dicts, suite="ftlab-harness run")
+    print(file=out)
+    print(summary.run_summary(dicts), file=out)
+    counts: dict = {}
+    for r in records:
+        counts[r.outcome] = counts.get(r.outcome, 0) + 1
+    status = run_status(dicts)
+    print("\n" + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + f" (seed {options.seed})"
+          + ("; nothing was checked (exit 3)" if status == 3 else ""), file=out, flush=True)
+    return RunOutcome(records, status)

@@ -16,7 +16,8 @@ per detector with its seconds:
     caught   it failed on an assertion (what a detector must do on its twin)
     MISSED   it passed (a detector that cannot fail is a defect)
     ERROR    anything else (an import error, a crash, no JUnit for a process that was not killed)
-    HANG     its process was killed at the timeout while it ran (or before it could run)
+    HANG     its process was killed at the hard timeout while it ran (or before it could run),
+             or pytest-timeout (set 5 s below the hard timeout) interrupted it
 
 Exit status 1 unless every detector caught its twin; 2 on usage errors. Bugs in
 ftlab._seeded.BUGS with no pytest detector are listed (informational: the stress hunt and loom
@@ -105,6 +106,8 @@ def verdict(case: junit.Case) -> str:
         return "caught"
     if case.outcome == "passed":
         return "MISSED"
+    if case.message.startswith("Failed: Timeout"):  # pytest-timeout fired: it hung, and could be interrupted
+        return "HANG (" + junit.first_line(case.message) + ")"
     return "ERROR: " + junit.first_line(case.message)
 
 

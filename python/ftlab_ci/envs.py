@@ -32,10 +32,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 
 from . import labels, provision, repo
+
+#: A JSON object (an interpreter probe, a JSONL record).
+Info = Dict[str, Any]
 
 ROOT = repo.ROOT
 VENVS = repo.venvs()
@@ -46,7 +48,7 @@ def say(msg: str) -> None:
     print(f"[envs] {msg}", file=sys.stderr, flush=True)
 
 
-def sh(cmd: list, **kw: Any) -> None:
+def sh(cmd: list[Any], **kw: Any) -> None:
     say("$ " + " ".join(str(c) for c in cmd))
     subprocess.run([str(c) for c in cmd], check=True, **kw)
 
@@ -55,7 +57,7 @@ class NoInterpreter(Exception):
     """No interpreter for a label (the message says why)."""
 
 
-def interpreter(label: str) -> dict:
+def interpreter(label: str) -> Info:
     """The interpreter for `label`, found or built by ftlab_ci.provision (NoInterpreter if none)."""
     try:
         labels.interpreter(label)
@@ -67,7 +69,7 @@ def interpreter(label: str) -> dict:
     return found[0]
 
 
-def json_line(label: str, venv: Path, seeded: Optional[Path], info: dict) -> str:
+def json_line(label: str, venv: Path, seeded: Optional[Path], info: Info) -> str:
     """What `ci/envs --json` prints per label (ftlab_ci.matrix reads it back)."""
     return json.dumps({"label": label, "python": str(venv / "bin" / "python"), "venv": str(venv),
                        "seeded_path": str(seeded) if seeded else None, "version": info["version"],
@@ -85,11 +87,11 @@ def source_digest(features: str) -> str:
     return h.hexdigest()
 
 
-def ensure_venv(label: str, info: dict) -> Path:
+def ensure_venv(label: str, info: Info) -> Path:
     venv = VENVS / label
     py = venv / "bin" / "python"
     if py.exists():
-        probe = subprocess.run([str(py), "-c", "import sys; print(sys.version)"], capture_output=True)
+        probe = subprocess.run([str(py), "-c", "import sys; print(sys.version)"], capture_output=True, check=False)
         if probe.returncode != 0:
             say(f"{label}: venv {venv} is broken; recreating")
             shutil.rmtree(venv)
@@ -139,9 +141,10 @@ def build_and_install(label: str, venv: Path, seeded: bool) -> Path | None:
         cmd += ["--features", features]
     sh(cmd, env=env, cwd=ROOT)
     wheel = next(wheels.glob("*.whl"))
-    if seeded:
+    if target_site is not None:
         shutil.rmtree(target_site, ignore_errors=True)
-        sh([py, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps", "--target", target_site, wheel])
+        sh([py, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps", "--target", target_site,
+            wheel])
     else:
         sh([py, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps", "--force-reinstall", wheel])
     stamp.write_text(digest)

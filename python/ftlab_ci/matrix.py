@@ -50,6 +50,9 @@ from typing import Any, Callable, Dict, List, Optional
 from . import junit, labels, provision, repo
 from .proc import TIMEOUT, run_logged
 
+#: A JSON object (an interpreter probe, a JSONL record).
+Record = Dict[str, Any]
+
 ROOT = repo.ROOT
 ENVS = repo.CI / "envs"
 REPORT_REQUIREMENTS = repo.CI / "requirements-report.txt"
@@ -94,7 +97,7 @@ class Results:
         self.path = path
         path.write_text("")
 
-    def add(self, rec: dict) -> dict:
+    def add(self, rec: Record) -> Record:
         with open(self.path, "a") as fh:
             fh.write(json.dumps(rec) + "\n")
         return rec
@@ -119,7 +122,7 @@ class Plan:
     env_overrides: Dict[str, str] = field(default_factory=dict)
     bad_input: List[str] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)
-    skip_records: List[dict] = field(default_factory=list)
+    skip_records: List[Record] = field(default_factory=list)
 
     def wants(self, config: str) -> bool:
         return not self.only or config in self.only
@@ -191,7 +194,7 @@ def stress_command(python: str, config: str, jsonl: Path, quick: bool) -> List[s
         (["--quick"] if quick else [])
 
 
-def hunt_command(python: str, cfg: dict, jsonl: Path, quick: bool) -> List[str]:
+def hunt_command(python: str, cfg: Record, jsonl: Path, quick: bool) -> List[str]:
     cmd = [python, "-m", "ftlab_harness", "hunt", "--label", cfg["config"], "--jsonl", str(jsonl)]
     if cfg.get("seeded_path"):
         cmd += ["--seeded-path", cfg["seeded_path"]]
@@ -220,9 +223,9 @@ def step_timeout(quick: bool) -> float:
 # ----------------------------------------------------------------------------- parsing (pure)
 
 
-def read_jsonl(path: Path) -> List[dict]:
+def read_jsonl(path: Path) -> List[Record]:
     """Every record of a JSONL file; a line that is not JSON becomes an `unparsed` record."""
-    out: List[dict] = []
+    out: List[Record] = []
     if not path.exists():
         return out
     for line in path.read_text(errors="replace").splitlines():
@@ -237,7 +240,7 @@ def read_jsonl(path: Path) -> List[dict]:
     return out
 
 
-def envs_json(log_text: str) -> Optional[dict]:
+def envs_json(log_text: str) -> Optional[Record]:
     """The last `ci/envs --json` object in a log (None if there is none)."""
     found = None
     for line in log_text.splitlines():
@@ -249,7 +252,7 @@ def envs_json(log_text: str) -> Optional[dict]:
     return found
 
 
-def probe_result(stdout: str, stderr: str) -> dict:
+def probe_result(stdout: str, stderr: str) -> Record:
     """The import probe's JSON, or {"ftlab_error": <last stderr line>}."""
     try:
         rec = json.loads(stdout.strip().splitlines()[-1])
@@ -296,11 +299,11 @@ class Matrix:
         self.env = env
         self.no_build = no_build
         self.failed = False
-        self.configs: List[dict] = []
+        self.configs: List[Record] = []
         self.venv_pythons: Dict[str, str] = {}
 
     # -------------------------------------------------------------- interpreters
-    def provision(self, label: str, required: bool) -> Optional[dict]:
+    def provision(self, label: str, required: bool) -> Optional[Record]:
         allow_build = not self.no_build and (label in self.plan.explicit or label in labels.REQUIRED)
         try:
             explicit = {label: self.plan.explicit[label]} if label in self.plan.explicit else {}
@@ -339,7 +342,7 @@ class Matrix:
             # ci/envs builds more than ftlab (e.g. ftlab_isolated); if ftlab itself is installed and
             # imports, the steps still run and the row says the build was only partly done.
             usable = venv_py.exists() and subprocess.run(
-                [str(venv_py), "-c", "import ftlab"], capture_output=True, cwd="/").returncode == 0
+                [str(venv_py), "-c", "import ftlab"], capture_output=True, cwd="/", check=False).returncode == 0
             if not usable:
                 self.results.add({**rec, "status": "build_failed",
                                   "detail": f"ci/envs exit {done.rc}: {done.tail[-600:]}"})
@@ -368,7 +371,7 @@ class Matrix:
 
     def step(self, config: str, step_name: str, cmd: List[str], env: Dict[str, str],
              jsonl: Optional[Path] = None, kind: str = "",
-             after: Optional[Callable[[dict], None]] = None) -> None:
+             after: Optional[Callable[[Record], None]] = None) -> None:
         if step_name in self.plan.skip_steps:
             self.skipped(config, step_name, "left out with --skip")
             return
@@ -393,12 +396,12 @@ class Matrix:
             after(rec)
         say(f"{config}: {step_name}: {rec['outcome']} in {done.seconds:.0f} s")
 
-    def run_config(self, cfg: dict) -> None:
+    def run_config(self, cfg: Record) -> None:
         name, py = cfg["config"], cfg["python"]
         header(f"configuration {name}")
         cenv = labels.Configuration(cfg["label"], cfg["PYTHON_GIL"]).env(self.env)
         cenv["PYTHONDONTWRITEBYTECODE"] = "1"
-        p = subprocess.run([py, "-c", PROBE], capture_output=True, text=True, env=cenv, cwd="/")
+        p = subprocess.run([py, "-c", PROBE], capture_output=True, text=True, env=cenv, cwd="/", check=False)
         probe = probe_result(p.stdout, p.stderr)
         self.results.add({"kind": "config", **{k: v for k, v in cfg.items() if k != "seeded_path"}, **probe})
         if "ftlab_error" in probe:
@@ -413,7 +416,7 @@ class Matrix:
         else:
             xml = self.logs / f"pytest-{name}.xml"
 
-            def pytest_counts(_: dict) -> None:
+            def pytest_counts(_: Record) -> None:
                 cases = junit.read_junit(xml)
                 if cases:
                     self.results.add({"kind": "pytest", "config": name, **junit.counts(cases)})
@@ -492,7 +495,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         m.results.add(rec)
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=ROOT).stdout.strip()
+                                cwd=ROOT, check=False).stdout.strip()
     except OSError:
         commit = ""
     m.results.add({"kind": "run", "quick": args.quick, "argv": argv, "out": str(out), "commit": commit,
@@ -515,7 +518,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     return 1 if m.failed else 0
 
 
-def report_python(env: Dict[str, str], logs: Path, configs: List[dict]) -> tuple[str, str]:
+def report_python(env: Dict[str, str], logs: Path, configs: List[Record]) -> tuple[str, str]:
     """The python of the reporting venv (.venvs/report, matplotlib), made on first use.
 
     Returns (python, note); note is non-empty when plots cannot be drawn, and then the python
@@ -535,7 +538,7 @@ def report_python(env: Dict[str, str], logs: Path, configs: List[dict]) -> tuple
         if not cand or not os.path.exists(cand):
             continue
         p = subprocess.run([cand, "-c", "import sysconfig, venv; print(sysconfig.get_config_var('Py_GIL_DISABLED'))"],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, check=False)
         if p.returncode == 0 and p.stdout.strip() in ("0", "None"):
             creator = cand
             break

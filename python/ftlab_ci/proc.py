@@ -7,6 +7,7 @@ outcome (`TIMEOUT`), not an exception: the caller reports it by name and goes on
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -38,12 +39,10 @@ class Finished:
         return self.rc == TIMEOUT
 
 
-def kill_group(proc: "subprocess.Popen[str]") -> None:
+def kill_group(proc: subprocess.Popen[str]) -> None:
     """SIGKILL the child's process group (it was started in a new session)."""
-    try:
+    with contextlib.suppress(OSError):  # already gone
         os.killpg(proc.pid, signal.SIGKILL)
-    except OSError:
-        pass
 
 
 def run_logged(cmd: Sequence[object], log: Path, env: Mapping[str, str], timeout: float,

@@ -42,9 +42,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Any, Dict, Optional
 
 from . import labels, repo
+
+#: A JSON object (an interpreter probe, a JSONL record).
+Info = Dict[str, Any]
 
 BUILDABLE = set(labels.BUILDABLE)
 DEBIAN_SUITE = "trixie"
@@ -73,7 +76,7 @@ def say(msg: str) -> None:
     print(f"[provision-python] {msg}", file=sys.stderr, flush=True)
 
 
-def probe(path: str) -> dict | None:
+def probe(path: str) -> Info | None:
     """Run the candidate once; None if it is not a working CPython."""
     try:
         out = subprocess.run(
@@ -82,6 +85,7 @@ def probe(path: str) -> dict | None:
             text=True,
             timeout=30,
             env={k: v for k, v in os.environ.items() if not k.startswith("PYTHON")},
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -91,13 +95,13 @@ def probe(path: str) -> dict | None:
         info = json.loads(out.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
         return None
-    if info.get("implementation") != "cpython":
+    if not isinstance(info, dict) or info.get("implementation") != "cpython":
         return None
     info["path"] = path
     return info
 
 
-def label_of(info: dict) -> str:
+def label_of(info: Info) -> str:
     return labels.label_for(info["minor"], info["free_threaded"])
 
 
@@ -109,7 +113,7 @@ def explicit_paths(cli: list[str]) -> dict[str, str]:
         raise BadInput(str(e)) from None
 
 
-def check_explicit(label: str, path: str) -> dict:
+def check_explicit(label: str, path: str) -> Info:
     resolved = shutil.which(path) or path
     if not os.path.exists(resolved):
         raise BadInput(f"{label}: {path} does not exist")
@@ -163,7 +167,7 @@ def candidates_in_cache(label: str) -> list[str]:
     return out
 
 
-def find(label: str) -> dict | None:
+def find(label: str) -> Info | None:
     for source, cands in (
         ("PATH", candidates_on_path(label)),
         ("pyenv", candidates_in_pyenv(label)),
@@ -259,7 +263,7 @@ def run(cmd: list[str], log: Path, cwd: Path | None = None) -> None:
         )
 
 
-def build(label: str) -> dict:
+def build(label: str) -> Info:
     root = repo.cache_root()
     (root / "python").mkdir(parents=True, exist_ok=True)
     lock_path = root / "python" / ".build.lock"
@@ -274,7 +278,10 @@ def build(label: str) -> dict:
         tarball = next(iter(upstream_tarballs(work / "src")), None) if (work / "src").exists() else None
         if tarball is None:
             tarball = fetch_source(work)
-        version = re.search(r"_(\d+\.\d+\.\d+)\.orig", tarball.name).group(1)
+        m = re.search(r"_(\d+\.\d+\.\d+)\.orig", tarball.name)
+        if m is None:
+            raise ProvisionError(f"cannot read the version from the source tarball's name {tarball.name}")
+        version = m.group(1)
         ft = label.endswith("t")
         prefix = root / "python" / f"cpython-{version}{'t' if ft else ''}"
         tree = Path(tempfile.mkdtemp(prefix=f"cpython-{label}-", dir=work))
@@ -308,10 +315,13 @@ def build(label: str) -> dict:
 # ----------------------------------------------------------------------------- main
 
 
-def provision(labels: list[str], explicit: dict[str, str], allow_build: bool) -> tuple[list[dict], list[tuple[str, str]]]:
-    found: list[dict] = []
+def provision(wanted: list[str], explicit: dict[str, str],
+              allow_build: bool) -> tuple[list[Info], list[tuple[str, str]]]:
+    """Finds (or, for BUILDABLE labels and `allow_build`, builds) each label: (found, missing with why).
+    BadInput if an explicit path is not the interpreter its label says."""
+    found: list[Info] = []
     missing: list[tuple[str, str]] = []
-    for label in labels:
+    for label in wanted:
         if label in explicit:
             found.append(check_explicit(label, explicit[label]))
             continue
@@ -347,7 +357,7 @@ def requested_labels(given: list[str], explicit: dict[str, str]) -> list[str]:
     return list(given) or list(labels.SEARCHED) + [lb for lb in labels.EXPLICIT_ONLY if lb in explicit]
 
 
-def row(info: dict) -> str:
+def row(info: Info) -> str:
     """One line of the table `ci/provision-python` prints."""
     return (f"{label_of(info):7} {info['version']:9} {'yes' if info['free_threaded'] else 'no':14} "
             f"{info['source']:9} {info['path']}")
@@ -356,7 +366,8 @@ def row(info: dict) -> str:
 def main(argv: Optional[list[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="ci/provision-python", description=(__doc__ or "").split("\n")[0])
     ap.add_argument("labels", nargs="*", help=f"labels to provision (default: all of {' '.join(labels.SEARCHED)})")
-    ap.add_argument("--python", action="append", default=[], metavar="LABEL=PATH", help="use this interpreter for LABEL")
+    ap.add_argument("--python", action="append", default=[], metavar="LABEL=PATH",
+                    help="use this interpreter for LABEL")
     ap.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
     ap.add_argument("--no-build", action="store_true", help="never build from source")
     args = ap.parse_args(sys.argv[1:] if argv is None else argv)
@@ -381,7 +392,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             failed = True
             print(
                 f"provision-python: error: {label}: {why}.\n"
-                f"  Fix: install one and point at it, e.g. `ci/provision-python --python {label}=/path/to/python{label}` "
+                f"  Fix: install one and point at it, e.g. "
+                f"`ci/provision-python --python {label}=/path/to/python{label}` "
                 f"or {labels.env_var(label)}=/path/to/python{label}; a `python{label}` on PATH is also found.",
                 file=sys.stderr,
             )

@@ -15,16 +15,16 @@ PYTHON_TESTS = ROOT / "python-tests"
 HARNESS = ROOT / "python"
 
 
-def venvs(environ: "os._Environ[str] | dict[str, str]" = os.environ) -> Path:
+def venvs(environ: os._Environ[str] | dict[str, str] = os.environ) -> Path:
     """The folder of the per-interpreter venvs: `$FTLAB_VENVS`, else `.venvs/` in the checkout."""
     return Path(environ.get("FTLAB_VENVS") or ROOT / ".venvs")
 
 
-def venv_python(label: str, environ: "os._Environ[str] | dict[str, str]" = os.environ) -> Path:
+def venv_python(label: str, environ: os._Environ[str] | dict[str, str] = os.environ) -> Path:
     return venvs(environ) / label / "bin" / "python"
 
 
-def cache_root(environ: "os._Environ[str] | dict[str, str]" = os.environ) -> Path:
+def cache_root(environ: os._Environ[str] | dict[str, str] = os.environ) -> Path:
     """`$FTLAB_CACHE`, else `$XDG_CACHE_HOME/ftlab`, else `~/.cache/ftlab`."""
     if environ.get("FTLAB_CACHE"):
         return Path(environ["FTLAB_CACHE"]).expanduser()

@@ -176,7 +176,7 @@ def table(rows: List[Row], label: str) -> str:
 
 def seeded_bugs(python: str, env: Dict[str, str]) -> List[str]:
     p = subprocess.run([python, "-c", "import ftlab._seeded as s; print(' '.join(s.BUGS))"],
-                       env=env, capture_output=True, text=True, timeout=120)
+                       env=env, capture_output=True, text=True, timeout=120, check=False)
     return p.stdout.split() if p.returncode == 0 else []
 
 
@@ -216,7 +216,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     env.pop("PYTHON_GIL", None)
 
     collect = subprocess.run([str(python), "-c", COLLECT, str(tests)], cwd=cwd, env=env, capture_output=True,
-                             text=True, timeout=300)
+                             text=True, timeout=300, check=False)
     detectors = parse_collect(collect.stdout)
     if not detectors:
         tail = (collect.stdout + collect.stderr).strip().splitlines()[-5:]

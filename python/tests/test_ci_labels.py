@@ -48,7 +48,7 @@ def test_bad_configuration_is_a_one_line_error_listing_the_known(bad):
 
 
 def test_bad_interpreter_label():
-    with pytest.raises(labels.BadLabel, match="unknown interpreter label '3.7'"):
+    with pytest.raises(labels.BadLabel, match=r"unknown interpreter label '3\.7'"):
         labels.interpreter("3.7")
     with pytest.raises(labels.BadLabel):
         labels.interpreter("3.14t", known=labels.SEARCHED)

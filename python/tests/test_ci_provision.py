@@ -12,7 +12,7 @@ import pytest
 from ftlab_ci import labels, provision
 
 HERE = sys.version_info[:2]
-HERE_LABEL = labels.label_for("%d.%d" % HERE, bool(sysconfig.get_config_var("Py_GIL_DISABLED")))
+HERE_LABEL = labels.label_for(f"{HERE[0]}.{HERE[1]}", bool(sysconfig.get_config_var("Py_GIL_DISABLED")))
 
 
 def test_requested_labels_default_is_every_searched_label_plus_explicit_only_with_a_path():

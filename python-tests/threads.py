@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-#: Generous: the correct classes finish in well under a second even on a loaded 2-core box.
+#: Generous: far above what the correct classes need (see `pytest --durations`), so only a deadlock hits it.
 DEADLINE_SECONDS = 60.0
 
 

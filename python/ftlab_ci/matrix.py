@@ -306,7 +306,9 @@ class Matrix:
     def provision(self, label: str, required: bool) -> Optional[Record]:
         allow_build = not self.no_build and (label in self.plan.explicit or label in labels.REQUIRED)
         try:
-            explicit = {label: self.plan.explicit[label]} if label in self.plan.explicit else {}
+            # --python LABEL=PATH and FTLAB_PYTHON_<LABEL> alike (the former are in self.env too),
+            # exactly as the `ci/envs` child will see them.
+            explicit = {k: v for k, v in labels.explicit_paths([], self.env).items() if k == label}
             found, missing = provision.provision([label], explicit, allow_build)
         except provision.BadInput as e:
             found, missing = [], [(label, str(e))]

@@ -10,7 +10,7 @@ Isolation: each bug's detectors run in their own pytest process (a deadlocking t
 the tests after it: on 3.13t a stop-the-world pause waits for an attached thread stuck in a
 lock), at most `--jobs` (2) at a time, each killed with its process group after a hard
 wall-clock `--timeout` (120 s). Each process writes its own JUnit file
-(`out/pytest-twins-<LABEL>/<bug>.xml`) and log; the rows are merged into one table, one row
+(`out/pytest-twins-<LABEL>/pytest-twins-<bug>.xml`) and log; the rows are merged into one table, one row
 per detector with its seconds:
 
     caught   it failed on an assertion (what a detector must do on its twin)
@@ -117,21 +117,32 @@ def pytest_command(python: str, tests: Sequence[str], junit_xml: Path, test_time
             f"--timeout={max(1, int(test_timeout))}", f"--junitxml={junit_xml}"]
 
 
+def find_case(nodeid: str, cases: List[junit.Case]) -> Optional[junit.Case]:
+    """The JUnit case of a pytest node id (JUnit keeps the test name and a dotted classname:
+    module path, plus the class for a test in a class)."""
+    path, _, rest = nodeid.partition("::")
+    module = path.rsplit("/", 1)[-1].removesuffix(".py") if path.endswith(".py") else path
+    name = rest.rsplit("::", 1)[-1]
+    for case in cases:
+        if case.name == name and module in case.classname.split("."):
+            return case
+    return None
+
+
 def rows_for(bug: str, tests: Sequence[str], cases: List[junit.Case], rc: object, log_text: str,
              timed_out: bool, timeout: float) -> List[Row]:
     """Merges one process's outcome into rows: JUnit when it was written, else the `-v` log."""
-    by_id = {c.nodeid: c for c in cases}
     finished = {m.group(1): m.group(2) for m in map(VERBOSE_LINE.match, log_text.splitlines()) if m}
     rows = []
     for nodeid in tests:
         name = short(nodeid)
-        case = by_id.get(name)
+        case = find_case(nodeid, cases)
         if case is not None:
             rows.append(Row(bug, name, verdict(case), case.seconds))
         elif timed_out:
             outcome = finished.get(nodeid)
             if outcome is None:
-                rows.append(Row(bug, name, f"HANG (killed after {timeout:.0f} s)", None))
+                rows.append(Row(bug, name, f"HANG (killed after {timeout:.0f} s)", timeout))
             else:  # finished before another detector of the same process hung
                 word = {"PASSED": "MISSED", "FAILED": "caught"}.get(outcome, f"ERROR: {outcome}")
                 rows.append(Row(bug, name, word, None))
@@ -142,8 +153,8 @@ def rows_for(bug: str, tests: Sequence[str], cases: List[junit.Case], rc: object
 
 def run_bug(bug: str, tests: List[str], python: str, env: Dict[str, str], out: Path, cwd: Path,
             timeout: float) -> List[Row]:
-    xml = out / f"{bug}.xml"
-    log = out / f"{bug}.log"
+    xml = out / f"pytest-twins-{bug}.xml"
+    log = out / f"pytest-twins-{bug}.log"
     xml.unlink(missing_ok=True)
     done = run_logged(pytest_command(python, tests, xml, timeout - 5), log, env, timeout, cwd=cwd, echo=False)
     return rows_for(bug, tests, junit.read_junit(xml), done.rc, log.read_text(errors="replace"),

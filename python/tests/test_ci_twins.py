@@ -46,6 +46,15 @@ def test_rows_for_a_killed_process_use_the_verbose_log():
     log = "d/test_x.py::t1 FAILED   [ 33%]\nd/test_x.py::t2 "
     rows = twins.rows_for("bug", tests, [], "timeout", log, timed_out=True, timeout=60)
     assert [r.verdict for r in rows] == ["caught", "HANG (killed after 60 s)", "HANG (killed after 60 s)"]
+    assert [r.seconds for r in rows] == [None, 60, 60]
+
+
+def test_find_case_matches_module_and_class_tests():
+    cases = [junit.Case("python-tests.test_x", "t[a]", 0.1, "passed"),
+             junit.Case("python-tests.test_y.TestThing", "t[a]", 0.2, "failure", "AssertionError")]
+    assert twins.find_case("python-tests/test_x.py::t[a]", cases) is cases[0]
+    assert twins.find_case("python-tests/test_y.py::TestThing::t[a]", cases) is cases[1]
+    assert twins.find_case("python-tests/test_z.py::t[a]", cases) is None
 
 
 def test_rows_for_a_process_that_wrote_no_junit_and_was_not_killed():
@@ -117,6 +126,6 @@ def test_a_hanging_twin_is_a_hang_row_and_the_next_bugs_still_run(tmp_path, caps
     assert "1/4 detectors caught their twin" in out
     # The hang cost one timeout, not the run: the bugs after it ran, one process each, sequentially.
     assert elapsed < 60
-    assert sorted(p.name for p in (tmp_path / "out").glob("*.xml")) == ["b_lost_update.xml", "c_weak_check.xml",
-                                                                      "d_crash.xml"]
-    assert (tmp_path / "out" / "a_deadlock.log").exists()
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.xml")) == [
+        "pytest-twins-b_lost_update.xml", "pytest-twins-c_weak_check.xml", "pytest-twins-d_crash.xml"]
+    assert (tmp_path / "out" / "pytest-twins-a_deadlock.log").exists()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from threads import run_in_threads
 
 from ftlab import MutexGuardedCounter, UnsyncCounter
 
@@ -41,14 +42,12 @@ def test_overflow_is_an_error_not_a_wrap():
 def hammer(counter, adds_per_thread: int, *, read_too: bool):
     """THREADS threads call `counter.add()` (and optionally read `.value`) after a Barrier.
     Returns (successful adds, borrow RuntimeErrors seen, other exceptions)."""
-    barrier = threading.Barrier(THREADS)
     lock = threading.Lock()
     stats = {"ok": 0, "borrow_errors": 0}
     other: list[BaseException] = []
 
     def run(i: int) -> None:
         ok = errors = 0
-        barrier.wait()
         for _ in range(adds_per_thread):
             try:
                 if read_too and i % 2:
@@ -66,11 +65,7 @@ def hammer(counter, adds_per_thread: int, *, read_too: bool):
             stats["ok"] += ok
             stats["borrow_errors"] += errors
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_in_threads(THREADS, run)
     return stats["ok"], stats["borrow_errors"], other
 
 
@@ -105,17 +100,11 @@ def test_a_caller_side_lock_makes_it_correct_but_serial():
     inside the object, but here every call site must remember to)."""
     counter = UnsyncCounter()
     lock = threading.Lock()
-    barrier = threading.Barrier(THREADS)
 
-    def run() -> None:
-        barrier.wait()
+    def run(i: int) -> None:
         for _ in range(100):
             with lock:
                 counter.add()
 
-    threads = [threading.Thread(target=run) for _ in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_in_threads(THREADS, run)
     assert counter.value == THREADS * 100

@@ -17,6 +17,7 @@ import sys
 import threading
 
 import pytest
+from threads import run_in_threads
 
 import ftlab
 from ftlab import FrozenMap, PanicException, Point, UnsyncCounter, sum_of_squares, trigger_panic, word_count
@@ -92,12 +93,10 @@ def test_panic_surfaces_as_panic_exception(where):
 
 
 def test_panics_on_many_threads_at_once():
-    barrier = threading.Barrier(THREADS)
     caught: list[str] = []
     lock = threading.Lock()
 
     def run(i: int) -> None:
-        barrier.wait()
         for j in range(5):
             where = WHERE[(i + j) % len(WHERE)]
             try:
@@ -107,11 +106,7 @@ def test_panics_on_many_threads_at_once():
                     caught.append(where)
             assert word_count("a b a", parallel=True, detach=True) == {"a": 2, "b": 1}
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_in_threads(THREADS, run)
     assert len(caught) == THREADS * 5
 
 

@@ -13,10 +13,12 @@ import math
 import pickle
 import threading
 import types
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from threads import run_in_threads, run_while
 
 import ftlab
 from ftlab import FrozenMap, Point
@@ -226,14 +228,9 @@ def test_readers_never_see_other_threads_updates():
     base = FrozenMap(base_dict)
     origin = Point(0, 0)
     published: list[tuple[FrozenMap, dict, Point]] = []  # list.append is thread-safe
-    barrier = threading.Barrier(2 * THREADS)
-    writers_done = threading.Event()
-    finished = [0]
-    lock = threading.Lock()
-    failures: list[BaseException] = []
 
-    def writer(w: int) -> None:
-        try:
+    def writer(w: int) -> Callable[[threading.Barrier], None]:
+        def write(barrier: threading.Barrier) -> None:
             barrier.wait()
             m, snapshot, p = base, dict(base_dict), origin
             for i in range(150):
@@ -247,37 +244,24 @@ def test_readers_never_see_other_threads_updates():
                 p = p.translated(1, w)
                 published.append((m, dict(snapshot), p))
             assert base.to_dict() == base_dict and origin == Point(0, 0)
-        except BaseException as e:  # noqa: BLE001 - reported by the main thread
-            failures.append(e)
-        finally:
-            with lock:
-                finished[0] += 1
-                if finished[0] == THREADS:
-                    writers_done.set()
 
-    def reader(r: int) -> None:
-        try:
-            mine = base.handle()  # per-thread handle over the shared data
-            barrier.wait()
-            checked = 0
-            while not writers_done.is_set() or checked < len(published):
-                assert mine.to_dict() == base_dict and base["k5"] == 5 and len(base) == 64
-                assert origin.x == 0.0 and origin.y == 0.0
-                if checked < len(published):
-                    m, snapshot, p = published[checked]
-                    assert m.to_dict() == snapshot, "a published version changed"
-                    assert isinstance(p, Point)
-                    checked += 1
-        except BaseException as e:  # noqa: BLE001
-            failures.append(e)
+        return write
 
-    threads = [threading.Thread(target=writer, args=(w,)) for w in range(THREADS)]
-    threads += [threading.Thread(target=reader, args=(r,)) for r in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not failures, failures
+    def reader(barrier: threading.Barrier, writers_done: threading.Event) -> None:
+        mine = base.handle()  # per-thread handle over the shared data
+        barrier.wait()
+        checked = 0
+        while not writers_done.is_set() or checked < len(published):
+            assert mine.to_dict() == base_dict and base["k5"] == 5 and len(base) == 64
+            assert origin.x == 0.0 and origin.y == 0.0
+            if checked < len(published):
+                m, snapshot, p = published[checked]
+                assert m.to_dict() == snapshot, "a published version changed"
+                assert isinstance(p, Point)
+                checked += 1
+
+    # The readers run until every writer is done, then check what is left to check.
+    run_while([reader] * THREADS, [writer(w) for w in range(THREADS)])
     assert len(published) == THREADS * 150
     for m, snapshot, _ in published:  # once more, after everything is quiet
         assert m.to_dict() == snapshot
@@ -288,60 +272,44 @@ def test_building_from_a_dict_other_threads_mutate():
     """FrozenMap(d) copies d's items in one step, so threads resizing d meanwhile can't make
     the construction fail half-way ("dictionary changed size during iteration")."""
     shared = {f"k{i}": i for i in range(100)}
-    barrier = threading.Barrier(THREADS)
-    stop = threading.Event()
     sizes: list[int] = []
-    failures: list[BaseException] = []
+    mutators = THREADS // 2
 
-    def mutate(t: int) -> None:
+    def mutator(t: int) -> Callable[[threading.Barrier, threading.Event], None]:
+        def mutate(barrier: threading.Barrier, stop: threading.Event) -> None:
+            barrier.wait()
+            i = 0
+            while not stop.is_set():
+                shared[f"x{t}-{i % 7}"] = i
+                shared.pop(f"x{t}-{(i + 3) % 7}", None)
+                i += 1
+
+        return mutate
+
+    def build(barrier: threading.Barrier) -> None:
         barrier.wait()
-        i = 0
-        while not stop.is_set():
-            shared[f"x{t}-{i % 7}"] = i
-            shared.pop(f"x{t}-{(i + 3) % 7}", None)
-            i += 1
+        for _ in range(300):
+            m = FrozenMap(shared)
+            assert all(f"k{i}" in m for i in range(0, 100, 9))
+            sizes.append(len(m))
 
-    def build() -> None:
-        barrier.wait()
-        try:
-            for _ in range(300):
-                m = FrozenMap(shared)
-                assert all(f"k{i}" in m for i in range(0, 100, 9))
-                sizes.append(len(m))
-        except BaseException as e:  # noqa: BLE001
-            failures.append(e)
-
-    mutators = [threading.Thread(target=mutate, args=(t,)) for t in range(THREADS // 2)]
-    builders = [threading.Thread(target=build) for _ in range(THREADS - THREADS // 2)]
-    for t in mutators + builders:
-        t.start()
-    for t in builders:
-        t.join()
-    stop.set()
-    for t in mutators:
-        t.join()
-    assert failures == []
-    assert all(100 <= n <= 100 + 7 * len(mutators) for n in sizes)
+    run_while([mutator(t) for t in range(mutators)], [build] * (THREADS - mutators))
+    assert all(100 <= n <= 100 + 7 * mutators for n in sizes)
 
 
 def test_handles_on_many_threads_agree():
     m = FrozenMap({str(i): i for i in range(256)})
     keys = [str(i) for i in range(0, 300, 3)]
     expected = sum(1 for k in keys if k in m)
-    barrier = threading.Barrier(THREADS)
     results: list[int] = []
 
-    def work(shared: bool) -> None:
+    def work(i: int) -> None:
+        shared = i % 2 == 0
         target = m if shared else m.handle()
-        barrier.wait()
         for _ in range(20):
             results.append(target.lookup_many(keys, repeat=50, detach=not shared))
 
-    threads = [threading.Thread(target=work, args=(i % 2 == 0,)) for i in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_in_threads(THREADS, work)
     assert results == [50 * expected] * (20 * THREADS)
 
 

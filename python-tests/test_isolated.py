@@ -20,6 +20,7 @@ import threading
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from threads import run_in_threads
 
 import ftlab_isolated
 
@@ -36,25 +37,6 @@ def fresh_module():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def run_threads(n, target):
-    barrier = threading.Barrier(n)
-    errors = []
-
-    def body(i):
-        try:
-            barrier.wait()
-            target(i)
-        except BaseException as e:  # noqa: BLE001 - reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=body, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
 
 
 # --- word_count ---------------------------------------------------------------------------------
@@ -86,7 +68,7 @@ def test_word_count_from_many_threads_is_correct():
         for _ in range(5):
             assert ftlab_isolated.word_count(texts[i], detach=i % 2 == 0) == expected[i]
 
-    run_threads(WORKERS, work)
+    run_in_threads(WORKERS, work)
 
 
 # --- sum_of_squares -------------------------------------------------------------------------------
@@ -148,7 +130,7 @@ def test_sum_of_squares_from_many_threads_is_correct():
             got = ftlab_isolated.sum_of_squares(arrays[i], detach=k % 2 == 0)
             assert got == pytest.approx(expected[i], rel=1e-12)
 
-    run_threads(WORKERS, work)
+    run_in_threads(WORKERS, work)
 
 
 # --- argument parsing ---------------------------------------------------------------------------
@@ -207,7 +189,7 @@ def test_counter_never_loses_an_update_under_threads():
         for _ in range(per_thread):
             module.counter_add()
 
-    run_threads(WORKERS, work)
+    run_in_threads(WORKERS, work)
     assert module.counter_value() == WORKERS * per_thread
 
 
@@ -280,7 +262,7 @@ def test_shared_lexicon_reads_from_many_threads():
         for j in range(i, 50_000, 997):
             assert ftlab_isolated.shared_lookup(f"w{j:05d}") == (j * 2_654_435_761) % 1000
 
-    run_threads(WORKERS, work)
+    run_in_threads(WORKERS, work)
 
 
 # --- panics ---------------------------------------------------------------------------------------

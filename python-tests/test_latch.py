@@ -12,33 +12,12 @@ import threading
 import time
 
 import pytest
+from threads import run_together
 from twins import implementation
 
 import ftlab
 
 THREADS = 4
-
-
-def run_threads(target, n: int = THREADS) -> list:
-    """Runs `target(barrier)` in `n` threads started together; returns their results."""
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-    errors: list[BaseException] = []
-
-    def body(i: int) -> None:
-        try:
-            results[i] = target(barrier)
-        except BaseException as e:  # re-raised in the test thread
-            errors.append(e)
-
-    threads = [threading.Thread(target=body, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
-    return results
 
 
 # ---- Latch: semantics ---------------------------------------------------------------------------
@@ -86,7 +65,7 @@ def test_concurrent_latch_exactly_one_set_wins():
             barrier.wait()
             return latch.set()
 
-        assert sorted(run_threads(racer)) == [False] * (THREADS - 1) + [True]
+        assert sorted(run_together([racer] * THREADS)) == [False] * (THREADS - 1) + [True]
 
 
 def test_concurrent_latch_wakes_every_waiter():
@@ -99,7 +78,7 @@ def test_concurrent_latch_wakes_every_waiter():
         return woke, list(payload)
 
     results: list = []
-    t = threading.Thread(target=lambda: results.extend(run_threads(waiter)))
+    t = threading.Thread(target=lambda: results.extend(run_together([waiter] * THREADS)))
     t.start()
     time.sleep(0.05)  # let the waiters block (not required for correctness)
     payload.extend([1, 2, 3])
@@ -171,7 +150,7 @@ def test_concurrent_publish_exactly_one_wins():
             except ValueError:
                 return None
 
-        winners = [w for w in run_threads(racer) if w is not None]
+        winners = [w for w in run_together([racer] * THREADS) if w is not None]
         assert len(winners) == 1
         assert slot.try_get() == [winners[0]]
 
@@ -204,5 +183,5 @@ def test_concurrent_readers_never_see_partial_payload():
                 zeros = sum(1 for x in got if x == 0)
                 torn.append(f"slot {r}: {len(got)} values, {zeros} still zero")
 
-    run_threads(participant)
+    run_together([participant] * THREADS)
     assert not torn, f"readers saw partial payloads: {torn[:3]}"

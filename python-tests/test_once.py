@@ -15,31 +15,12 @@ import time
 import weakref
 
 import pytest
+from threads import run_together
 from twins import implementation
 
 import ftlab
 
 THREADS = 8
-
-
-def run_threads(target, n: int = THREADS) -> list:
-    """Runs `target(barrier)` in `n` threads started together; returns their results
-    (an exception raised in a thread is returned as its result)."""
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def body(i: int) -> None:
-        try:
-            results[i] = target(barrier)
-        except Exception as e:
-            results[i] = e
-
-    threads = [threading.Thread(target=body, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 class CountingInit:
@@ -174,7 +155,7 @@ def test_concurrent_slow_init_runs_exactly_once():
         barrier.wait()
         return res.get()
 
-    values = run_threads(caller)
+    values = run_together([caller] * THREADS, return_exceptions=True)
     assert init.calls == 1, f"init ran {init.calls} times"
     assert res.init_count == 1
     assert all(v is values[0] for v in values), "callers got different objects"
@@ -221,7 +202,7 @@ def test_concurrent_fast_init_many_resources():
             got.append(res.get())
         return got
 
-    results = run_threads(caller, 4)
+    results = run_together([caller] * 4, return_exceptions=True)
     twice = [i for i, init in enumerate(inits) if init.calls != 1]
     assert not twice, f"init ran more than once for {len(twice)} of {len(inits)} resources"
     for i in range(len(resources)):
@@ -239,7 +220,7 @@ def test_concurrent_failed_init_is_retried_by_a_waiter():
         barrier.wait()
         return res.get()
 
-    results = run_threads(caller)
+    results = run_together([caller] * THREADS, return_exceptions=True)
     errors = [r for r in results if isinstance(r, ConnectionError)]
     values = [r for r in results if not isinstance(r, Exception)]
     assert len(errors) <= 1

@@ -18,10 +18,12 @@ import math
 import struct
 import sys
 import threading
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from threads import run_in_threads, run_while
 
 from ftlab import sum_of_squares, word_count
 
@@ -86,19 +88,13 @@ def test_word_count_edge_cases():
 def test_word_count_from_many_threads():
     text = " ".join(f"w{i % 101}" for i in range(50_000))
     expected = collections.Counter(text.split())
-    barrier = threading.Barrier(THREADS)
     results: list[bool] = []
 
     def run(i: int) -> None:
-        barrier.wait()
         for mode in MODES:
             results.append(word_count(text, **mode) == expected)
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_in_threads(THREADS, run)
     assert results == [True] * (THREADS * len(MODES))
 
 
@@ -155,39 +151,30 @@ def test_sum_of_squares_with_a_concurrent_writer_is_safe():
     buffer exports (its export counter is a plain int), which is CPython's race, not ours."""
     n = 100_000
     arrays = [array.array("d", [1.0]) * n for _ in range(2)]
-    barrier = threading.Barrier(THREADS)
-    stop = threading.Event()
     results: list[float] = []
-    errors: list[BaseException] = []
 
-    def writer(offset: int) -> None:
-        barrier.wait()
-        value = 2.0
-        while not stop.is_set():
-            for arr in arrays:
-                for i in range(offset, n, 97):
-                    arr[i] = value
-            value = 3.0 - value
+    def writer(offset: int) -> Callable[[threading.Barrier, threading.Event], None]:
+        def write(barrier: threading.Barrier, stop: threading.Event) -> None:
+            barrier.wait()
+            value = 2.0
+            while not stop.is_set():
+                for arr in arrays:
+                    for i in range(offset, n, 97):
+                        arr[i] = value
+                value = 3.0 - value
 
-    def reader(arr: array.array) -> None:
-        barrier.wait()
-        try:
+        return write
+
+    def reader(arr: array.array) -> Callable[[threading.Barrier], None]:
+        def read(barrier: threading.Barrier) -> None:
+            barrier.wait()
             for i in range(40):
                 results.append(sum_of_squares(arr, parallel=bool(i % 2)))
-        except BaseException as e:  # noqa: BLE001
-            errors.append(e)
 
-    writers = [threading.Thread(target=writer, args=(w,)) for w in range(2)]
-    readers = [threading.Thread(target=reader, args=(arr,)) for arr in arrays]
-    for t in writers + readers:
-        t.start()
-    for t in readers:
-        t.join()
-    stop.set()
-    for t in writers:
-        t.join()
-    assert errors == []
-    assert len(results) == 40 * len(readers)
+        return read
+
+    run_while([writer(w) for w in range(2)], [reader(arr) for arr in arrays])
+    assert len(results) == 40 * len(arrays)
     assert all(n * 1.0 <= r <= n * 4.0 for r in results)
 
 

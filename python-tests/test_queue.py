@@ -16,29 +16,10 @@ import time
 from collections import Counter
 
 import pytest
+from threads import run_together
 from twins import implementation
 
 import ftlab
-
-
-def run_threads(targets) -> list:
-    """Runs each `target(barrier)` in its own thread, all started together; returns results
-    (an exception raised in a thread is returned as its result)."""
-    barrier = threading.Barrier(len(targets))
-    results: list = [None] * len(targets)
-
-    def body(i: int) -> None:
-        try:
-            results[i] = targets[i](barrier)
-        except Exception as e:
-            results[i] = e
-
-    threads = [threading.Thread(target=body, args=(i,)) for i in range(len(targets))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 # ---- semantics ----------------------------------------------------------------------------------
@@ -195,7 +176,8 @@ def test_concurrent_every_item_delivered_exactly_once(producers, consumers):
         done_producing.wait()
         q.close()
 
-    results = run_threads([producer(p) for p in range(producers)] + [consumer] * consumers + [closer])
+    results = run_together([producer(p) for p in range(producers)] + [consumer] * consumers + [closer],
+                           return_exceptions=True)
     failures = [r for r in results if isinstance(r, Exception)]
     assert not failures, failures[:3]
     delivered = Counter(item for r in results if isinstance(r, list) for item in r)
@@ -227,7 +209,7 @@ def test_concurrent_close_wakes_blocked_consumers():
         time.sleep(0.1)  # let the consumers block
         q.close()
 
-    results = run_threads([consumer] * blocked + [closer])
+    results = run_together([consumer] * blocked + [closer], return_exceptions=True)
     waits = results[:blocked]
     assert all(isinstance(w, float) for w in waits), waits
     assert max(waits) < 25, "a consumer was not woken by close()"
@@ -252,7 +234,7 @@ def test_concurrent_close_wakes_blocked_producers():
         time.sleep(0.1)
         q.close()
 
-    results = run_threads([producer] * blocked + [closer])
+    results = run_together([producer] * blocked + [closer], return_exceptions=True)
     assert results[:blocked] == ["closed"] * blocked
     assert q.get() == "filler"
     with pytest.raises(ftlab.QueueClosed):

@@ -38,6 +38,7 @@ pytestmark = [
 
 import ftlab  # noqa: E402
 import ftlab_isolated  # noqa: E402
+from threads import run_in_threads  # noqa: E402
 
 # CPython's refusal in an own-GIL interpreter (the extension lacks Py_mod_multiple_interpreters).
 ISOLATED_REFUSAL = "module ftlab.ftlab does not support loading in subinterpreters"
@@ -46,28 +47,6 @@ LEGACY_REFUSAL = "ftlab cannot be imported in a sub-interpreter (PyO3 0.28 modul
 REFUSAL = {"isolated": ISOLATED_REFUSAL, "legacy": LEGACY_REFUSAL}
 WORKERS = 8
 GIL_NOW = getattr(sys, "_is_gil_enabled", lambda: True)
-
-
-def run_threads(n, target):
-    """Run target(i) in n threads released together; re-raise the first failure."""
-    barrier = threading.Barrier(n)
-    errors = []
-
-    def body(i):
-        try:
-            barrier.wait()
-            target(i)
-        except BaseException as e:  # noqa: BLE001 - re-raised below
-            errors.append(e)
-            barrier.abort()
-
-    threads = [threading.Thread(target=body, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
 
 
 def assert_refused(iid, config):
@@ -149,7 +128,7 @@ def test_refusal_under_load_leaves_main_interpreter_intact():
                     stop.set()  # the hammers stop once every churner is done (or failed)
 
     try:
-        run_threads(hammers + churners, work)
+        run_in_threads(hammers + churners, work)
     finally:
         stop.set()
     assert refusals == [rounds] * churners
@@ -205,7 +184,7 @@ def test_isolated_module_runs_in_8_concurrent_subinterpreters(config):
         finally:
             S.destroy(iid)
 
-    run_threads(WORKERS, work)
+    run_in_threads(WORKERS, work)
     expected_sum = sum(float(k % 11) ** 2 for k in range(50000))
     for i, r in enumerate(results):
         assert r["interpreter_id"] == ids[i] != 0

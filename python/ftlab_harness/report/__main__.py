@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from . import findings
+from . import findings, subinterpreters
 from .document import Document
 from .results import Results, config_key, fmt_rate, fmt_ratio, unique
 
@@ -325,6 +325,7 @@ def _caught(recs: List[dict]) -> str:
 
 
 def _timings(doc: Document, res: Results) -> Document:
+    subinterpreters.section(doc, res)
     doc.h2("Steps and timings")
     rows = [[r["config"], r["step"], outcome_cell(r), r.get("log", "")]
             for r in sorted(res.of("step"), key=lambda r: config_key(r["config"]))]

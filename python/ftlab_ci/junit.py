@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from ftlab_harness import junit as harness_junit
+
 
 @dataclass(frozen=True)
 class Case:
@@ -35,8 +37,6 @@ _OUTCOME = {"passed": "passed", "failed": "failure", "error": "error", "skipped"
 
 def read_junit(path: Path) -> List[Case]:
     """Every test case in the JUnit file at `path` ([] if it is missing or not XML)."""
-    from ftlab_harness import junit as harness_junit
-
     try:
         report = harness_junit.read_junit(path)
     except harness_junit.JunitError:

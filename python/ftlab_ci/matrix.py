@@ -47,6 +47,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
+from ftlab_harness import records
+
 from . import junit, labels, provision, repo
 from .proc import TIMEOUT, run_logged
 
@@ -228,8 +230,6 @@ def read_jsonl(path: Path) -> List[Record]:
     that is not JSON becomes an `unparsed` record)."""
     if not path.exists():
         return []
-    from ftlab_harness import records
-
     return list(records.read_jsonl_dicts(path))
 
 

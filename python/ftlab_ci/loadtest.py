@@ -1,0 +1,151 @@
+"""ci/load-test: the detectors are load-proof. Every seeded twin is caught, and no detector takes
+more than --limit seconds (default 30), while two busy processes compete for the cores.
+
+Usage:
+    ci/load-test [LABEL] [--limit S]      # default 3.13t; needs `ci/envs --seeded LABEL` first
+
+It starts two busy background processes itself (pure-Python spin loops, one per core on a
+2-core machine), then runs, under that load:
+  1. `ci/pytest-twins LABEL`: every `@pytest.mark.detects` test must fail on its twin; each
+     testcase's time in the JUnit files it writes must be <= limit;
+  2. `ftlab-harness hunt --quick`: every seeded bug detected, `seconds_to_detect` <= limit,
+     no false alarm on the clean build;
+and stops the busy processes whatever happens (also on Ctrl-C). Prints one row per detector.
+Exit status 0 when everything was caught in time, 1 otherwise, 2 on usage errors. Its wall
+time is in the README's timing table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, List, Optional
+
+from . import junit, repo
+
+BUSY = "while True:\n    pass\n"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One detector's verdict under load."""
+
+    tool: str
+    name: str
+    seconds: float
+    verdict: str
+    ok: bool
+
+
+def pytest_rows(cases: Iterable[junit.Case], limit: float) -> List[Row]:
+    """A detector is caught when its testcase FAILED (on the twin), in at most `limit` seconds."""
+    rows = []
+    for c in cases:
+        caught = c.outcome == "failure"
+        verdict = "caught" if caught else f"NOT caught ({c.outcome})"
+        if c.seconds > limit:
+            verdict += f", OVER {limit:g} s"
+        rows.append(Row("pytest", c.nodeid, c.seconds, verdict, caught and c.seconds <= limit))
+    return rows
+
+
+def hunt_rows(records: Iterable[Dict[str, Any]], limit: float) -> List[Row]:
+    """One row per `kind: hunt` record: detected, in at most `limit` seconds."""
+    rows = []
+    for r in records:
+        if r.get("kind") != "hunt":
+            continue
+        secs = float(r.get("seconds_to_detect") or r.get("wall_seconds") or 0.0)
+        detected = bool(r.get("detected"))
+        verdict = f"caught by {r.get('detector')}" if detected else "NOT caught"
+        if secs > limit:
+            verdict += f", OVER {limit:g} s"
+        rows.append(Row("hunt", str(r.get("bug")), secs, verdict, detected and secs <= limit))
+    return rows
+
+
+def table(rows: List[Row], limit: float) -> str:
+    width = max((len(r.name) for r in rows), default=10)
+    lines = [f"under load (2 busy processes), limit {limit:g} s per detector",
+             f"{'tool':<7} {'detector / bug':<{width}} {'seconds':>8}  result"]
+    lines += [f"{r.tool:<7} {r.name:<{width}} {r.seconds:8.3f}  {r.verdict}" for r in rows]
+    return "\n".join(lines)
+
+
+def start_busy(n: int = 2) -> List[subprocess.Popen[bytes]]:
+    return [subprocess.Popen([sys.executable, "-c", BUSY]) for _ in range(n)]
+
+
+def stop_busy(procs: List[subprocess.Popen[bytes]]) -> None:
+    for p in procs:
+        p.kill()
+    for p in procs:
+        p.wait()
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    ap = argparse.ArgumentParser(prog="ci/load-test", description=(__doc__ or "").split("\n")[0])
+    ap.add_argument("label", nargs="?", default="3.13t")
+    ap.add_argument("--limit", type=float, default=30.0, help="seconds allowed per detector (30)")
+    try:
+        args = ap.parse_args(argv)
+    except SystemExit as e:
+        return 2 if e.code else 0
+    if not args.limit > 0:
+        print("load-test: error: --limit must be > 0", file=sys.stderr)
+        return 2
+    label, limit = args.label, args.limit
+    python = repo.venv_python(label)
+    if not python.exists() or not (python.parent.parent / "seeded").is_dir():
+        print(f"load-test: error: no seeded build for {label}; run `ci/envs --seeded {label}` first", file=sys.stderr)
+        return 2
+    out = repo.ROOT / "out" / "load-test"
+    out.mkdir(parents=True, exist_ok=True)
+    hunt_jsonl = out / f"hunt-{label}.jsonl"
+    if hunt_jsonl.exists():
+        hunt_jsonl.unlink()
+
+    busy = start_busy()
+    print(f"load-test: started 2 busy processes (pids {', '.join(str(p.pid) for p in busy)})", flush=True)
+    rows: List[Row] = []
+    try:
+        started = time.time()
+        t0 = time.monotonic()
+        twins = subprocess.run([str(repo.CI / "pytest-twins"), label], cwd=repo.ROOT, check=False)
+        twins_secs = time.monotonic() - t0
+        reports = [p for p in (repo.ROOT / "out").glob("**/pytest-twins*.xml") if p.stat().st_mtime >= started]
+        cases = [c for p in reports for c in junit.read_junit(p)]
+        if twins.returncode != 0 or not cases:
+            rows.append(Row("pytest", "ci/pytest-twins", twins_secs,
+                            f"FAILED (exit {twins.returncode}, {len(cases)} testcases read)", False))
+        rows += pytest_rows(cases, limit)
+
+        t0 = time.monotonic()
+        hunt = subprocess.run([str(python), "-m", "ftlab_harness", "hunt", "--quick", "--label", f"{label}-loaded",
+                               "--jsonl", str(hunt_jsonl)], cwd=repo.ROOT,
+                              env=dict(os.environ, PYTHONFAULTHANDLER="1"), check=False)
+        hunt_secs = time.monotonic() - t0
+        records = [json.loads(line) for line in hunt_jsonl.read_text().splitlines() if line.strip()] \
+            if hunt_jsonl.exists() else []
+        hunted = hunt_rows(records, limit)
+        if hunt.returncode != 0 or not hunted:
+            rows.append(Row("hunt", "ftlab-harness hunt --quick", hunt_secs,
+                            f"FAILED (exit {hunt.returncode}, {len(hunted)} bugs hunted)", False))
+        rows += hunted
+    finally:
+        stop_busy(busy)
+        print("load-test: stopped the busy processes", flush=True)
+
+    print()
+    print(table(rows, limit))
+    print(f"pytest-twins {twins_secs:.1f} s, hunt --quick {hunt_secs:.1f} s")
+    if not all(r.ok for r in rows):
+        print("load-test: FAILED")
+        return 1
+    print("load-test: every twin caught within the limit under load")
+    return 0

@@ -25,6 +25,7 @@ __all__ = [
     "__version__",
     "sum_of_squares",
     "trigger_panic",
+    "_set_wait_slice",
     "word_count",
 ]
 

@@ -4,8 +4,11 @@
 //!
 //! Correct model (`per_thread_merge`): two spawned threads each `add(1)` twice while the main
 //! thread adds once and merges twice; every merge lies in [0, 5] and never goes backwards;
-//! after the joins the value is exactly 5 and the two exited threads' slots have been folded
-//! (only the main thread's slot is live).
+//! after the joins the value is exactly 5, whether or not the merges folded the exited threads'
+//! slots. (loom lets `join` return before a thread's thread-locals are dropped, so a merge may
+//! run before, during or after the fold of a finished thread's slot — all must agree; std's
+//! join waits for thread-local destructors, which the proptest in `core::per_thread` uses to
+//! check that the slots *are* folded.)
 //! Broken twin (`non_unique_thread_slot`): a single-writer add on a slot picked by thread
 //! number modulo one slot — the two threads share it and an add is lost.
 //!
@@ -29,7 +32,6 @@ trait Counter: Send + Sync + 'static {
     fn make() -> Self;
     fn add(&self, delta: i64);
     fn value(&self) -> i64;
-    fn live_slots(&self) -> usize;
 }
 
 impl Counter for PerThreadCounter {
@@ -42,9 +44,6 @@ impl Counter for PerThreadCounter {
     fn value(&self) -> i64 {
         PerThreadCounter::value(self)
     }
-    fn live_slots(&self) -> usize {
-        PerThreadCounter::live_slots(self)
-    }
 }
 
 impl Counter for NonUniqueSlotCounter {
@@ -56,9 +55,6 @@ impl Counter for NonUniqueSlotCounter {
     }
     fn value(&self) -> i64 {
         NonUniqueSlotCounter::value(self)
-    }
-    fn live_slots(&self) -> usize {
-        NonUniqueSlotCounter::live_slots(self)
     }
 }
 
@@ -91,7 +87,7 @@ fn adders_and_merger<C: Counter>() -> Arc<C> {
 fn per_thread_merge() {
     check("per_thread_merge", || {
         let counter = adders_and_merger::<PerThreadCounter>();
-        assert_eq!(counter.live_slots(), 1, "exited threads' slots are folded");
+        assert!((1..=3).contains(&counter.live_slots()));
     });
 }
 

@@ -43,11 +43,11 @@ const SHARDS: NonZeroUsize = match NonZeroUsize::new(2) {
 /// A snapshot whose destructor marks `graveyard` (if any).
 struct Probe {
     value: UnsafeCell<u32>,
-    graveyard: Option<Arc<UnsafeCell<bool>>>,
+    graveyard: Option<Arc<Flag>>,
 }
 
 impl Probe {
-    fn new(value: u32, graveyard: Option<Arc<UnsafeCell<bool>>>) -> Self {
+    fn new(value: u32, graveyard: Option<Arc<Flag>>) -> Self {
         Probe {
             value: UnsafeCell::new(value),
             graveyard,
@@ -60,11 +60,25 @@ impl Probe {
     }
 }
 
+// SAFETY: the cells in a probe are loom `UnsafeCell`s: loom checks every access for a data
+// race, which is the point of the model (an unsynchronised access fails it).
+unsafe impl Send for Probe {}
+// SAFETY: as above.
+unsafe impl Sync for Probe {}
+
+/// The graveyard flag, shared between threads for loom to check (see `Probe`).
+struct Flag(UnsafeCell<bool>);
+
+// SAFETY: as for `Probe`: loom checks every access.
+unsafe impl Send for Flag {}
+// SAFETY: as above.
+unsafe impl Sync for Flag {}
+
 impl Drop for Probe {
     fn drop(&mut self) {
         if let Some(graveyard) = &self.graveyard {
             // SAFETY: loom checks this write against every reader's check of the flag.
-            graveyard.with_mut(|dead| unsafe { *dead = true });
+            graveyard.0.with_mut(|dead| unsafe { *dead = true });
         }
     }
 }
@@ -95,11 +109,11 @@ impl_cell!(SnapshotCell<Probe>, NoGracePeriodCell<Probe>);
 
 /// Reads the current snapshot; if it is the first one (known by address), checks first that
 /// its destructor has not run.
-fn checked_read<C: Cell>(cell: &C, first: usize, graveyard: &UnsafeCell<bool>) -> u32 {
+fn checked_read<C: Cell>(cell: &C, first: usize, graveyard: &Flag) -> u32 {
     cell.read(|probe| {
         if std::ptr::from_ref(probe) as usize == first {
             // SAFETY: loom checks this read against the destructor's write.
-            let dead = graveyard.with(|dead| unsafe { *dead });
+            let dead = graveyard.0.with(|dead| unsafe { *dead });
             assert!(!dead, "read a snapshot after it was freed");
         }
         probe.value()
@@ -107,7 +121,7 @@ fn checked_read<C: Cell>(cell: &C, first: usize, graveyard: &UnsafeCell<bool>) -
 }
 
 fn reclamation<C: Cell>() {
-    let graveyard = Arc::new(UnsafeCell::new(false));
+    let graveyard = Arc::new(Flag(UnsafeCell::new(false)));
     let cell = Arc::new(C::with_shards(Probe::new(1, Some(Arc::clone(&graveyard)))));
     let first = cell.read(|probe| std::ptr::from_ref(probe) as usize);
     let writer = {
@@ -125,7 +139,7 @@ fn reclamation<C: Cell>() {
     writer.join().unwrap();
     assert_eq!(cell.read(Probe::value), 2);
     // SAFETY: every thread that touched the flag is joined.
-    assert!(graveyard.with(|dead| unsafe { *dead }), "snapshot 1 leaked");
+    assert!(graveyard.0.with(|dead| unsafe { *dead }), "snapshot 1 leaked");
 }
 
 #[test]
@@ -145,7 +159,7 @@ fn rejects_snapshot_freed_under_reader() {
 #[test]
 fn snapshot_load_outlives_replace() {
     check("snapshot_load_outlives_replace", || {
-        let graveyard = Arc::new(UnsafeCell::new(false));
+        let graveyard = Arc::new(Flag(UnsafeCell::new(false)));
         let cell = Arc::new(SnapshotCell::with_shards(
             Probe::new(1, Some(Arc::clone(&graveyard))),
             SHARDS,
@@ -160,12 +174,12 @@ fn snapshot_load_outlives_replace() {
         assert_eq!(kept.value(), before, "a kept snapshot changed");
         if before == 1 {
             // SAFETY: the writer is joined; `kept` still holds snapshot 1.
-            assert!(!graveyard.with(|dead| unsafe { *dead }), "kept snapshot freed");
+            assert!(!graveyard.0.with(|dead| unsafe { *dead }), "kept snapshot freed");
         }
         drop(kept);
         drop(cell);
         // SAFETY: every reference to snapshot 1 is gone and all threads are joined.
-        assert!(graveyard.with(|dead| unsafe { *dead }), "snapshot 1 leaked");
+        assert!(graveyard.0.with(|dead| unsafe { *dead }), "snapshot 1 leaked");
     });
 }
 
@@ -202,7 +216,11 @@ fn two_updates<C: Updatable>() {
     };
     let mine = cell.increment();
     let theirs = other.join().unwrap();
-    assert_eq!(cell.get(), 2, "lost update: both updates started from {mine} and {theirs}");
+    assert_eq!(
+        cell.get(),
+        2,
+        "lost update (the two writers swapped out {mine} and {theirs})"
+    );
 }
 
 #[test]

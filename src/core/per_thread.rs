@@ -54,7 +54,7 @@ impl Slot {
 
 thread_local! {
     /// This thread's slots, one per counter it has added to: `(counter id, slot)`.
-    static SLOTS: RefCell<Vec<(u64, Arc<Slot>)>> = const { RefCell::new(Vec::new()) };
+    static SLOTS: RefCell<Vec<(u64, Arc<Slot>)>> = RefCell::new(Vec::new());
 }
 
 #[derive(Debug, Default)]

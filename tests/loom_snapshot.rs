@@ -139,7 +139,10 @@ fn reclamation<C: Cell>() {
     writer.join().unwrap();
     assert_eq!(cell.read(Probe::value), 2);
     // SAFETY: every thread that touched the flag is joined.
-    assert!(graveyard.0.with(|dead| unsafe { *dead }), "snapshot 1 leaked");
+    assert!(
+        graveyard.0.with(|dead| unsafe { *dead }),
+        "snapshot 1 leaked"
+    );
 }
 
 #[test]
@@ -174,12 +177,18 @@ fn snapshot_load_outlives_replace() {
         assert_eq!(kept.value(), before, "a kept snapshot changed");
         if before == 1 {
             // SAFETY: the writer is joined; `kept` still holds snapshot 1.
-            assert!(!graveyard.0.with(|dead| unsafe { *dead }), "kept snapshot freed");
+            assert!(
+                !graveyard.0.with(|dead| unsafe { *dead }),
+                "kept snapshot freed"
+            );
         }
         drop(kept);
         drop(cell);
         // SAFETY: every reference to snapshot 1 is gone and all threads are joined.
-        assert!(graveyard.0.with(|dead| unsafe { *dead }), "snapshot 1 leaked");
+        assert!(
+            graveyard.0.with(|dead| unsafe { *dead }),
+            "snapshot 1 leaked"
+        );
     });
 }
 
@@ -225,7 +234,10 @@ fn two_updates<C: Updatable>() {
 
 #[test]
 fn snapshot_updates_serialised() {
-    check("snapshot_updates_serialised", two_updates::<SnapshotCell<u32>>);
+    check(
+        "snapshot_updates_serialised",
+        two_updates::<SnapshotCell<u32>>,
+    );
 }
 
 #[test]

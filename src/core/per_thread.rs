@@ -53,7 +53,9 @@ impl Slot {
 }
 
 thread_local! {
-    /// This thread's slots, one per counter it has added to: `(counter id, slot)`.
+    /// This thread's slots, one per counter it has added to: `(counter id, slot)`. (Not a
+    /// `const { }` initializer: loom's `thread_local!` does not accept one.)
+    #[allow(clippy::missing_const_for_thread_local)]
     static SLOTS: RefCell<Vec<(u64, Arc<Slot>)>> = RefCell::new(Vec::new());
 }
 
@@ -146,14 +148,20 @@ mod tests {
         #[test]
         fn merged_value_is_the_sum(per_thread in proptest::collection::vec(
             proptest::collection::vec(any::<i64>(), 0..8), 0..5)) {
-            let counter = PerThreadCounter::new();
+            let counter = Arc::new(PerThreadCounter::new());
             let expected = per_thread.iter().flatten().fold(0i64, |s, d| s.wrapping_add(*d));
-            std::thread::scope(|scope| {
-                for deltas in &per_thread {
-                    let counter = &counter;
-                    scope.spawn(move || deltas.iter().for_each(|d| counter.add(*d)));
-                }
-            });
+            // `spawn` + `join`, not `thread::scope`: a scope ends when the closures return,
+            // `join` only after the thread's thread-local destructors have run.
+            let threads: Vec<_> = per_thread
+                .into_iter()
+                .map(|deltas| {
+                    let counter = Arc::clone(&counter);
+                    std::thread::spawn(move || deltas.iter().for_each(|d| counter.add(*d)))
+                })
+                .collect();
+            for thread in threads {
+                thread.join().unwrap();
+            }
             prop_assert_eq!(counter.value(), expected);
             prop_assert_eq!(counter.live_slots(), 0, "exited threads' slots are folded");
             prop_assert_eq!(counter.value(), expected);
@@ -197,7 +205,10 @@ mod tests {
                 let mut last = 0;
                 for _ in 0..1_000 {
                     let now = counter.value();
-                    assert!((last..=200_000).contains(&now), "merge went from {last} to {now}");
+                    assert!(
+                        (last..=200_000).contains(&now),
+                        "merge went from {last} to {now}"
+                    );
                     last = now;
                 }
             });

@@ -55,9 +55,9 @@ impl EventBus {
         let py = slf.py();
         // SAFETY: `slf` owns the cell; the closure only increments reference counts.
         unsafe {
-            slf.get()
-                .subscriptions
-                .with(slf.as_any(), |subs| subs.listeners_with(event, |l| l.clone_ref(py)))
+            slf.get().subscriptions.with(slf.as_any(), |subs| {
+                subs.listeners_with(event, |l| l.clone_ref(py))
+            })
         }
     }
 }
@@ -159,13 +159,21 @@ impl EventBus {
     /// The events that have at least one listener, sorted.
     fn events(slf: &Bound<'_, Self>) -> Vec<String> {
         // SAFETY: `slf` owns the cell; the closure only copies Rust strings.
-        unsafe { slf.get().subscriptions.with(slf.as_any(), |subs| subs.events()) }
+        unsafe {
+            slf.get()
+                .subscriptions
+                .with(slf.as_any(), |subs| subs.events())
+        }
     }
 
     /// The number of subscriptions over all events.
     fn __len__(slf: &Bound<'_, Self>) -> usize {
         // SAFETY: `slf` owns the cell; the closure reads a number.
-        unsafe { slf.get().subscriptions.with(slf.as_any(), |subs| subs.len()) }
+        unsafe {
+            slf.get()
+                .subscriptions
+                .with(slf.as_any(), |subs| subs.len())
+        }
     }
 
     /// A short description (type and number of subscriptions).

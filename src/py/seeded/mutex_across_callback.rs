@@ -95,7 +95,11 @@ impl MutexHeldEventBus {
     }
 
     /// The listeners of `event`.
-    fn listeners<'py>(&self, py: Python<'py>, event: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
+    fn listeners<'py>(
+        &self,
+        py: Python<'py>,
+        event: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
         let event = str_key(event, "event")?;
         let listeners = self
             .subscriptions

@@ -22,7 +22,6 @@ import textwrap
 import weakref
 
 import pytest
-
 from threads import run_in_threads
 from twins import implementation
 
@@ -198,7 +197,9 @@ def _run_bounded(cls, body: str, deadline: float) -> None:
         """
     ) + textwrap.dedent(body)
     try:
-        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=deadline)
+        done = subprocess.run(
+            [sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=deadline
+        )
     except subprocess.TimeoutExpired:
         raise AssertionError(f"deadlock: {cls.__name__} did not finish in {deadline:.0f} s") from None
     assert done.returncode == 0, f"{cls.__name__} failed (exit {done.returncode}):\n{done.stderr[-2000:]}"
@@ -217,7 +218,7 @@ def test_listener_subscribing_during_emit_does_not_deadlock():
         assert bus.emit("e") == 1
         assert bus.events() == ["e", "late"]
         """,
-        deadline=20,
+        deadline=10,
     )
 
 
@@ -255,5 +256,5 @@ def test_emit_racing_other_threads_does_not_deadlock():
             t.join()
         assert len(work) == 300, len(work)
         """,
-        deadline=40,
+        deadline=25,
     )

@@ -15,7 +15,6 @@ import threading
 import time
 
 import pytest
-
 from threads import run_in_threads
 from twins import implementation
 

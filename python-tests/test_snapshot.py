@@ -16,7 +16,6 @@ import weakref
 from types import MappingProxyType
 
 import pytest
-
 from threads import run_in_threads
 from twins import implementation
 
@@ -124,7 +123,7 @@ def test_readers_never_see_a_mixed_snapshot():
         if i == 0:
             for gen in range(1, rounds + 1):
                 m.update(dict.fromkeys(keys, gen))
-            return None
+            return
         last = 0
         for _ in range(rounds):
             values = m.get_many(keys)
@@ -133,7 +132,7 @@ def test_readers_never_see_a_mixed_snapshot():
             last = values[0]
             snap = m.current().to_dict()
             assert len(set(snap.values())) == 1, f"mixed snapshot {snap}"
-        return None
+        return
 
     run_in_threads(THREADS, work)
     assert m.get_many(keys) == [rounds] * len(keys)

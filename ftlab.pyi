@@ -434,7 +434,7 @@ class SnapshotMap:
         """Removes `key` in a new snapshot; returns whether it was present."""
     def __len__(self) -> int:
         """The number of keys in the current snapshot."""
-    def __contains__(self, key: object) -> bool:
+    def __contains__(self, key: object, /) -> bool:
         """Whether `key` is in the current snapshot."""
 
 # --- PerThreadCounter (src/py/per_thread.rs) ------------------------------------------------

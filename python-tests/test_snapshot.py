@@ -132,7 +132,6 @@ def test_readers_never_see_a_mixed_snapshot():
             last = values[0]
             snap = m.current().to_dict()
             assert len(set(snap.values())) == 1, f"mixed snapshot {snap}"
-        return
 
     run_in_threads(THREADS, work)
     assert m.get_many(keys) == [rounds] * len(keys)

@@ -149,6 +149,7 @@ def test_listener_del_may_use_the_bus():
     assert bus.events() == ["from_del"]
 
 
+@pytest.mark.thread_unsafe(reason="needs gc.collect() to run a full collection in this thread")
 def test_cycle_through_the_bus_is_collected():
     class Owner:
         def __init__(self):
@@ -205,6 +206,7 @@ def _run_bounded(cls, body: str, deadline: float) -> None:
     assert done.returncode == 0, f"{cls.__name__} failed (exit {done.returncode}):\n{done.stderr[-2000:]}"
 
 
+@pytest.mark.thread_unsafe(reason="runs the workload in a child interpreter")
 @pytest.mark.detects("mutex_across_callback")
 def test_listener_subscribing_during_emit_does_not_deadlock():
     """A listener that subscribes to the bus it is called from (a bus held under a Rust mutex
@@ -222,6 +224,7 @@ def test_listener_subscribing_during_emit_does_not_deadlock():
     )
 
 
+@pytest.mark.thread_unsafe(reason="runs the workload in a child interpreter")
 @pytest.mark.detects("mutex_across_callback")
 def test_emit_racing_other_threads_does_not_deadlock():
     """One thread emits to listeners that run Python code (including a garbage collection,

@@ -19,6 +19,9 @@
 //!
 //! Broken twins: `snapshot_freed_under_reader` (no grace period) must be flagged as a
 //! causality violation; `lost_snapshot_update` (writers not serialised) must lose an update.
+//! (The reclamation model is sharp enough to see the fences: with the reader's `fence(SeqCst)`
+//! deleted from `SnapshotCell::pin`, `snapshot_reclamation` fails with a causality violation on
+//! the first interleavings — checked by hand when the model was written.)
 //!
 //! Run: `RUSTFLAGS="--cfg ftlab_loom" cargo test --release --no-default-features
 //! --target-dir target/loom --test loom_snapshot` (or `ci/loom snapshot`).

@@ -239,15 +239,20 @@ def test_emit_racing_other_threads_does_not_deadlock():
         bus.subscribe("e", lambda: work.append(sum(range(2000))))
         bus.subscribe("e", lambda: gc.collect(0))
         start = threading.Barrier(3)
+        done = threading.Event()
 
         def emitter():
             start.wait()
-            for _ in range(300):
-                bus.emit("e")
+            try:
+                for _ in range(300):
+                    bus.emit("e")
+            finally:
+                done.set()
 
         def mutator():
+            # Runs for as long as the emitter does, so the two always overlap.
             start.wait()
-            for i in range(3000):
+            while not done.is_set():
                 bus.subscribe("x", print)
                 bus.unsubscribe("x", print)
                 len(bus)

@@ -19,6 +19,10 @@
 //!   `with` closure: on 3.13t the collector stops the world, and a thread only stops at a
 //!   safepoint, which such a closure never reaches; on a GIL build the collector runs on the
 //!   thread holding the GIL, which cannot be inside a closure that never calls into Python.
+//!   The other callers of `__traverse__` are `gc.get_referrers()` / `gc.get_referents()`; we
+//!   rely on them, like a collection, running while no other thread can be inside such a
+//!   closure — the same assumption CPython's own `list` and `dict`, whose traversals take no
+//!   lock, make (CPython's free-threading tests race `gc.get_referrers()` against mutators).
 //!
 //! Values the closure removes must be returned and dropped after `with` returns.
 

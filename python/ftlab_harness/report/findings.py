@@ -159,7 +159,7 @@ def refcount_verdict(res: Results, config: str) -> List[str]:
     cal = s("calibration")
     shared, local, immortal = s("probe_load_shared_object"), s("probe_load_thread_local_object"), s("probe_load_immortal_object")
     if cal is None or shared is None or local is None or immortal is None:
-        return []
+        return round2_verdict(res, config)
     out = [f"On {config} at {n} threads (calibration {fmt_ratio(cal)}): a bare `x = obj` loop scaled "
            f"{fmt_ratio(shared)} on an object made by the main thread, {fmt_ratio(local)} on an object made by "
            f"the worker, and {fmt_ratio(immortal)} on `None` (immortal)."]
@@ -236,8 +236,9 @@ def round2_verdict(res: Results, config: str) -> List[str]:
                    + ", ".join(f"`{c}` scaled {fmt_ratio(v)}" for c, v in reads)
                    + ("; with 1 write per 64 reads: " + ", ".join(f"`{c}` {fmt_ratio(v)}" for c, v in mix)
                       if all(v is not None for _, v in mix) else "")
-                   + ". The snapshot's readers write no shared Rust cache line, but every call still touches "
-                   "the shared object's refcount (see above), so they are bounded like `FrozenMap.get`.")
+                   + ". The snapshot's readers write no shared Rust cache line (the RwLock's readers write its lock "
+                   "word), but all three calls still touch the one shared object's refcount (see above); compare "
+                   "with the calibration before reading a difference into these.")
     counters = [(c, scaling("counters", c)) for c in ("per_thread_counter", "sharded_counter", "atomic_counter")]
     if all(v is not None for _, v in counters):
         out.append(f"Counters on one shared object at {n} threads: "

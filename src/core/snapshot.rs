@@ -185,6 +185,7 @@ impl<T> Drop for SnapshotCell<T> {
 #[cfg(all(test, not(ftlab_loom)))]
 mod tests {
     use super::*;
+    use crate::sync::AtomicIsize;
     use proptest::prelude::*;
 
     #[derive(Debug, Clone)]
@@ -254,18 +255,18 @@ mod tests {
     /// exactly once (the counter returns to the number still alive).
     #[test]
     fn readers_see_whole_snapshots_under_concurrent_updates() {
-        static LIVE: std::sync::atomic::AtomicIsize = std::sync::atomic::AtomicIsize::new(0);
+        static LIVE: AtomicIsize = AtomicIsize::new(0);
         struct Pair(u64, u64);
         impl Pair {
             fn new(n: u64) -> Self {
-                LIVE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                LIVE.fetch_add(1, Ordering::Relaxed);
                 Pair(n, n)
             }
         }
         impl Drop for Pair {
             fn drop(&mut self) {
                 self.0 = u64::MAX; // poison: a reader of a freed pair would likely see it
-                LIVE.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                LIVE.fetch_sub(1, Ordering::Relaxed);
             }
         }
         {
@@ -289,8 +290,8 @@ mod tests {
                 }
             });
             assert_eq!(cell.read(|p| p.0), 4_000, "an update was lost");
-            assert_eq!(LIVE.load(std::sync::atomic::Ordering::Relaxed), 1);
+            assert_eq!(LIVE.load(Ordering::Relaxed), 1);
         }
-        assert_eq!(LIVE.load(std::sync::atomic::Ordering::Relaxed), 0);
+        assert_eq!(LIVE.load(Ordering::Relaxed), 0);
     }
 }

@@ -41,15 +41,18 @@ class EventBusListeners(Scenario):
 
     def thread_setup(self, w: Worker) -> None:
         w.event = f"own/{w.index}"
-        w.mine: list = []
-        w.calls: list[int] = []
+        w.mine = []
+        w.calls = []
         w.next_id = 0
 
     def step(self, w: Worker) -> None:
         r = w.rng.random()
         if r < 0.3 or not w.mine:
             w.next_id += 1
-            listener = (lambda n=w.next_id: w.calls.append(n))  # a distinct object per subscription
+
+            def listener(n: int = w.next_id) -> None:  # a distinct object per subscription
+                w.calls.append(n)
+
             self.bus.subscribe(w.event, listener)
             w.mine.append(listener)
         elif r < 0.5:
@@ -69,7 +72,9 @@ class EventBusListeners(Scenario):
         elif r < 0.98:
             self.bus.emit("ping")
         else:
-            collect = lambda: gc.collect(0)  # a distinct object to unsubscribe
+            def collect() -> None:  # a distinct object to unsubscribe
+                gc.collect(0)
+
             self.bus.subscribe("gc", collect)
             self.bus.emit("gc")
             self.bus.unsubscribe("gc", collect)

@@ -34,7 +34,7 @@ class SnapshotReadMostly(Scenario):
         w.seq = 0
         w.writes = 0
         w.last_set = MISSING
-        w.last_seen: dict[int, int] = {}
+        w.last_seen = {}
         w.writer = w.index % 2 == 0 or w.run.threads == 1
 
     def _check_group(self, w: Worker, values: list, invariant: str) -> None:

@@ -9,17 +9,20 @@ from typing_extensions import Buffer
 __all__ = [
     "AtomicCounter",
     "Bank",
+    "EventBus",
     "FrozenMap",
     "Latch",
     "MutexGuardedCounter",
     "OnceResource",
     "OverdraftError",
+    "PerThreadCounter",
     "PanicException",
     "Point",
     "PublishSlot",
     "QueueClosed",
     "Registry",
     "ShardedCounter",
+    "SnapshotMap",
     "UnsyncCounter",
     "WorkQueue",
     "__version__",
@@ -367,3 +370,95 @@ class Registry:
         """A `dict` copy of every entry (sorted by key), read under one read lock."""
     def __len__(self) -> int:
         """The number of keys."""
+
+# --- EventBus (src/py/event_bus.rs) ---------------------------------------------------------
+
+@final
+class EventBus:
+    """Named events with listener callbacks, safe to use from many threads.
+
+    `subscribe(event, callback)` adds a listener; `emit(event, *args, **kwargs)` calls the
+    listeners subscribed when it starts, in order, with no lock held (a listener may subscribe,
+    unsubscribe or emit on the same bus); `unsubscribe(event, callback)` removes the first
+    listener equal to `callback`. State is guarded by the object's critical section.
+    """
+
+    def __new__(cls) -> EventBus:
+        """A bus with no listeners."""
+    def subscribe(self, event: str, callback: Callable[..., object]) -> None:
+        """Adds `callback` as a listener of `event` (after the existing ones). The same callback
+        may be subscribed more than once; it is then called once per subscription."""
+    def unsubscribe(self, event: str, callback: Callable[..., object]) -> bool:
+        """Removes the first listener of `event` equal to `callback` (`==`, so a freshly bound
+        method matches); returns whether one was removed."""
+    def emit(self, event: str, *args: object, **kwargs: object) -> int:
+        """Calls every listener of `event` with `*args, **kwargs`, in subscription order, and
+        returns how many were called. Listeners run with no lock held."""
+    def listeners(self, event: str) -> list[Callable[..., object]]:
+        """The listeners of `event` (a new list, in subscription order)."""
+    def events(self) -> list[str]:
+        """The events that have at least one listener, sorted."""
+    def __len__(self) -> int:
+        """The number of subscriptions over all events."""
+
+# --- SnapshotMap (src/py/snapshot.rs) -------------------------------------------------------
+
+@final
+class SnapshotMap:
+    """A read-mostly `str` -> object map whose readers take no lock (RCU style).
+
+    Reads (`get`, `get_many`, `current`, `len`, `in`) use the current snapshot with no lock
+    and no shared write; writes (`set`, `update`, `remove`) build a new frozen snapshot and
+    swap it in (writers are serialised; `update` is atomic for readers). `current()` returns
+    the snapshot as a `FrozenMap` that never changes.
+    """
+
+    def __new__(cls, mapping: Mapping[str, object] | FrozenMap | None = None) -> SnapshotMap:
+        """A map holding the entries of `mapping` (a dict, FrozenMap or any object with
+        `.items()`; keys must be str), or an empty map."""
+    def get(self, key: object, default: object = None) -> object:
+        """The value for `key` in the current snapshot, or `default` (None). Takes no lock."""
+    def get_many(self, keys: Iterable[str]) -> list[object]:
+        """The values for `keys` (None where absent), all from ONE snapshot."""
+    def current(self) -> FrozenMap:
+        """The current snapshot as a `FrozenMap` (shares its data, no copy); it never
+        changes, whatever writers do later."""
+    @property
+    def version(self) -> int:
+        """How many writes produced the current snapshot."""
+    def set(self, key: str, value: object) -> None:
+        """Sets `key` to `value` in a new snapshot."""
+    def update(self, mapping: Mapping[str, object] | FrozenMap) -> None:
+        """Sets every `key: value` of `mapping` in ONE new snapshot: readers see all of
+        them or none."""
+    def remove(self, key: object) -> bool:
+        """Removes `key` in a new snapshot; returns whether it was present."""
+    def __len__(self) -> int:
+        """The number of keys in the current snapshot."""
+    def __contains__(self, key: object, /) -> bool:
+        """Whether `key` is in the current snapshot."""
+
+# --- PerThreadCounter (src/py/per_thread.rs) ------------------------------------------------
+
+@final
+class PerThreadCounter:
+    """A counter with one slot per thread, merged on demand.
+
+    `add` writes only the calling thread's own slot (no atomic read-modify-write, no cache
+    line shared with another writer); `value` sums every slot. Slots of threads that have
+    exited are folded into the total.
+    """
+
+    def __new__(cls) -> PerThreadCounter:
+        """A counter at 0."""
+    def add(self, delta: int = 1) -> None:
+        """Adds `delta` (default 1) to the calling thread's own slot (wrapping on 64-bit
+        overflow). Returns None: the total is a merge, see `value`."""
+    @property
+    def value(self) -> int:
+        """The merged total of every thread's slot. Exact once the adding threads are
+        done; a read racing with adds is not a snapshot."""
+    @property
+    def slots(self) -> int:
+        """The number of live slots: threads that have added and have not exited (slots
+        of exited threads are folded into the total by `value`)."""

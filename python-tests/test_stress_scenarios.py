@@ -84,6 +84,15 @@ CASES = [
     ("parallel.word_count", "BrokenParallel", "word_count_correct"),
     ("parallel.sum_of_squares", "BrokenParallel", "sum_of_squares_correct"),
     ("parallel.panic", "BrokenParallel", "panic_becomes_exception"),
+    ("counter.per_thread", "LosesIncrements", "counter_total"),
+    ("event_bus", "ForgetfulBus", "own_listeners_exact"),
+    ("event_bus", "DoubleCallBus", "emit_calls_each_once"),
+    ("event_bus", "MiscountingBus", "subscriptions_total"),
+    ("snapshot", "TornGetManySnapshot", "multi_key_update_atomic"),
+    ("snapshot", "TornCurrentSnapshot", "snapshot_consistent"),
+    ("snapshot", "StaleSnapshot", "no_stale_read"),
+    ("snapshot", "ForgetfulSnapshot", "read_own_write"),
+    ("snapshot", "UncountedSnapshot", "no_lost_write"),
 ]
 
 # Exception classes some scenarios take from ftlab itself (the twins raise them too).

@@ -48,6 +48,9 @@ fn ftlab(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.py().get_type::<py::bank::OverdraftError>(),
     )?;
     m.add_class::<py::registry::Registry>()?;
+    m.add_class::<py::event_bus::EventBus>()?;
+    m.add_class::<py::snapshot::SnapshotMap>()?;
+    m.add_class::<py::per_thread::PerThreadCounter>()?;
     #[cfg(feature = "seeded-bugs")]
     py::seeded::register(m)?;
     Ok(())

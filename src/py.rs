@@ -12,15 +12,19 @@
 pub mod anti_pattern;
 pub mod bank;
 pub mod counter;
+pub mod critical_cell;
+pub mod event_bus;
 pub mod frozen;
 pub mod latch;
 pub mod mapping;
 pub mod once;
 pub mod parallel;
+pub mod per_thread;
 pub mod queue;
 pub mod registry;
 #[cfg(feature = "seeded-bugs")]
 pub mod seeded;
+pub mod snapshot;
 pub mod subinterpreters;
 pub mod wait;
 

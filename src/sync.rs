@@ -14,7 +14,10 @@
 //!
 //! [`thread_shard_hint`] gives each thread a small, stable number for spreading work over
 //! shards (round-robin per OS thread normally; loom's thread number under loom, so a model is
-//! deterministic).
+//! deterministic). [`thread_local!`] is std's macro normally and loom's under loom (loom gives
+//! every model thread its own value and drops it when the thread ends). [`unique_id`] numbers
+//! objects that a thread-local cache must tell apart; it is identity, not synchronization, so
+//! it is a plain std counter under both backends (like the loom harness's execution counter).
 //!
 //! We use a crate-specific flag (`ftlab_loom`) rather than `cfg(loom)` so that dependencies
 //! which know `cfg(loom)` are not flipped into loom mode behind our back (crossbeam's lesson).
@@ -27,6 +30,7 @@ mod imp {
     };
     pub use std::sync::Arc;
     pub use std::thread;
+    pub use std::thread_local;
 
     /// A mutual-exclusion lock (parking_lot; no poisoning).
     #[derive(Debug, Default)]
@@ -176,6 +180,7 @@ mod imp {
     };
     pub use loom::sync::Arc;
     pub use loom::thread;
+    pub use loom::thread_local;
 
     /// A small number, stable for the calling (loom) thread: loom's thread number (0 for the
     /// model's main thread, then 1, 2, … in spawn order), mirroring the round-robin numbering
@@ -290,3 +295,11 @@ mod imp {
 }
 
 pub use imp::*;
+
+/// A number no other call in this process returns (starting at 1): an identity for objects
+/// that per-thread caches key on (`core::per_thread`). Not a synchronization point of any
+/// protocol, so the same std counter serves both backends.
+pub fn unique_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}

@@ -890,3 +890,176 @@ class DeadlockingCounter(_Counter):
             time.sleep(0)
             with second:
                 return self._add(delta)
+
+
+# ---- event bus (scenario: event_bus) ------------------------------------------------------------
+
+
+class _EventBus:
+    """Listeners per event behind a lock; listeners run with no lock held (like ftlab.EventBus)."""
+
+    def __init__(self) -> None:
+        self._subs: dict = {}
+        self._lock = threading.Lock()
+        self._every = _Every(7)
+
+    def subscribe(self, event, callback) -> None:
+        with self._lock:
+            self._subs.setdefault(event, []).append(callback)
+
+    def unsubscribe(self, event, callback) -> bool:
+        with self._lock:
+            listeners = self._subs.get(event, [])
+            for i, listener in enumerate(listeners):
+                if listener == callback:
+                    del listeners[i]
+                    if not listeners:
+                        del self._subs[event]
+                    return True
+            return False
+
+    def listeners(self, event) -> list:
+        with self._lock:
+            return list(self._subs.get(event, []))
+
+    def emit(self, event, *args, **kwargs) -> int:
+        listeners = self.listeners(event)
+        for listener in listeners:
+            listener(*args, **kwargs)
+        return len(listeners)
+
+    def events(self) -> list:
+        with self._lock:
+            return sorted(self._subs)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return sum(map(len, self._subs.values()))
+
+
+class ForgetfulBus(_EventBus):
+    """Every 7th subscription to a worker's own event is dropped: `own_listeners_exact`."""
+
+    def subscribe(self, event, callback) -> None:
+        if event.startswith("own/") and self._every.hit():
+            return
+        super().subscribe(event, callback)
+
+
+class DoubleCallBus(_EventBus):
+    """`emit` calls the first listener twice: `emit_calls_each_once`."""
+
+    def emit(self, event, *args, **kwargs) -> int:
+        listeners = self.listeners(event)
+        for listener in listeners[:1] + listeners:
+            listener(*args, **kwargs)
+        return len(listeners)
+
+
+class MiscountingBus(_EventBus):
+    """`len()` counts one subscription too many: `subscriptions_total`."""
+
+    def __len__(self) -> int:
+        return super().__len__() + 1
+
+
+# ---- snapshot map (scenario: snapshot) ----------------------------------------------------------
+
+
+class _SnapshotMap:
+    """A dict and a version behind a lock; `current()` is a dict copy (like SnapshotMap)."""
+
+    def __init__(self, mapping=None) -> None:
+        self._data = dict(mapping or {})
+        self._version = 0
+        self._lock = threading.Lock()
+        self._every = _Every(2)
+        self._prev: dict = {}
+        self._history: collections.deque = collections.deque(maxlen=20)
+
+    def get(self, key, default=None):
+        with self._lock:
+            return self._data.get(key, default)
+
+    def get_many(self, keys) -> list:
+        with self._lock:
+            return [self._data.get(k) for k in keys]
+
+    def current(self) -> dict:
+        with self._lock:
+            return dict(self._data)
+
+    def set(self, key, value) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._version += 1
+
+    def update(self, mapping) -> None:
+        with self._lock:
+            self._prev = {k: self._data.get(k) for k in mapping}
+            self._data.update(mapping)
+            self._history.append(dict(mapping))
+            self._version += 1
+
+    @property
+    def version(self) -> int:
+        with self._lock:
+            return self._version
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._data)
+
+
+class TornGetManySnapshot(_SnapshotMap):
+    """`get_many` serves its first key from the previous update: `multi_key_update_atomic`."""
+
+    def get_many(self, keys) -> list:
+        values = super().get_many(keys)
+        if keys and self._prev.get(keys[0]) is not None:
+            values[0] = self._prev[keys[0]]
+        return values
+
+
+class TornCurrentSnapshot(_SnapshotMap):
+    """`current()` is torn the same way: `snapshot_consistent`."""
+
+    def current(self) -> dict:
+        snap = super().current()
+        for k, v in list(self._prev.items())[:1]:
+            if v is not None:
+                snap[k] = v
+        return snap
+
+
+class StaleSnapshot(_SnapshotMap):
+    """Every other `get_many` answers (consistently) from an older generation: `no_stale_read`."""
+
+    def get_many(self, keys) -> list:
+        if self._every.hit() and len(self._history) > 10:
+            old = self._history[0]
+            if all(k in old for k in keys):
+                return [old[k] for k in keys]
+        return super().get_many(keys)
+
+
+class ForgetfulSnapshot(_SnapshotMap):
+    """Every other single-key `set` is dropped (but counted): `read_own_write`."""
+
+    def set(self, key, value) -> None:
+        if self._every.hit():
+            with self._lock:
+                self._version += 1
+            return
+        super().set(key, value)
+
+
+class UncountedSnapshot(_SnapshotMap):
+    """Every other `update` is applied without a new version (a lost write's count):
+    `no_lost_write`."""
+
+    def update(self, mapping) -> None:
+        super().update(mapping)
+        if self._every.hit():
+            with self._lock:
+                self._version -= 1

@@ -111,16 +111,16 @@ impl Point {
 pub struct PyValue(Arc<Py<PyAny>>);
 
 impl PyValue {
-    fn new(obj: Bound<'_, PyAny>) -> Self {
+    pub(crate) fn new(obj: Bound<'_, PyAny>) -> Self {
         PyValue(Arc::new(obj.unbind()))
     }
 
-    fn bind<'py>(&self, py: Python<'py>) -> &Bound<'py, PyAny> {
+    pub(crate) fn bind<'py>(&self, py: Python<'py>) -> &Bound<'py, PyAny> {
         self.0.bind(py)
     }
 }
 
-type Map = frozen_map::FrozenMap<String, PyValue>;
+pub(crate) type Map = frozen_map::FrozenMap<String, PyValue>;
 
 /// An immutable `str -> object` map sharing structure between versions.
 ///
@@ -129,11 +129,11 @@ type Map = frozen_map::FrozenMap<String, PyValue>;
 /// in sorted key order. `handle()` returns another Python object over the same shared data.
 #[pyclass(frozen, module = "ftlab")]
 pub struct FrozenMap {
-    map: Map,
+    pub(crate) map: Map,
 }
 
 /// The `str` key in `key`, or `None` if it is not a `str` (lookups then simply miss).
-fn str_key<'a>(key: &'a Bound<'_, PyAny>) -> PyResult<Option<&'a str>> {
+pub(crate) fn str_key<'a>(key: &'a Bound<'_, PyAny>) -> PyResult<Option<&'a str>> {
     match key.cast::<PyString>() {
         Ok(s) => Ok(Some(s.to_str()?)),
         Err(_) => Ok(None),
@@ -141,7 +141,7 @@ fn str_key<'a>(key: &'a Bound<'_, PyAny>) -> PyResult<Option<&'a str>> {
 }
 
 /// The `str` key in `key`, or a TypeError naming `what` and the offending type.
-fn required_str_key(key: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
+pub(crate) fn required_str_key(key: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
     match str_key(key)? {
         Some(s) => Ok(s.to_owned()),
         None => Err(PyTypeError::new_err(format!(
@@ -152,7 +152,7 @@ fn required_str_key(key: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
 }
 
 /// Builds a core map from a FrozenMap (shared, O(1)) or any object with `.items()`.
-fn map_from(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Map> {
+pub(crate) fn map_from(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Map> {
     if let Ok(frozen) = obj.cast::<FrozenMap>() {
         return Ok(frozen.get().map.clone());
     }

@@ -12,10 +12,13 @@ use pyo3::types::PyDict;
 pub mod check_then_act;
 pub mod double_once_init;
 pub mod lock_order_inversion;
+pub mod lost_snapshot_update;
 pub mod lost_update;
 pub mod lost_wakeup_latch;
 pub mod lost_wakeup_once;
 pub mod lost_wakeup_queue;
+pub mod mutex_across_callback;
+pub mod non_unique_thread_slot;
 pub mod queue_drop_or_duplicate;
 pub mod relaxed_publication;
 pub mod torn_multi_key_update;
@@ -39,6 +42,9 @@ pub fn register(parent: &Bound<'_, PyModule>) -> PyResult<()> {
     lost_wakeup_latch::add(&m, &bugs)?;
     lost_wakeup_queue::add(&m, &bugs)?;
     lost_wakeup_once::add(&m, &bugs)?;
+    mutex_across_callback::add(&m, &bugs)?;
+    lost_snapshot_update::add(&m, &bugs)?;
+    non_unique_thread_slot::add(&m, &bugs)?;
     m.add("BUGS", bugs)?;
     parent.add_submodule(&m)?;
     py.import("sys")?

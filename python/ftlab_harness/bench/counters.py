@@ -1,4 +1,5 @@
-"""Counters head to head: Python lock vs Rust mutex vs atomic vs sharded, 1 .. 2 x cores threads.
+"""Counters head to head: Python lock vs Rust mutex vs atomic vs sharded vs per-thread slots, 1 .. 2 x
+cores threads.
 
 All shared counters are one object made by the main thread and hammered by every worker. The
 `per_thread_atomic_counter` case gives each thread its own counter (created in that thread): the
@@ -73,6 +74,8 @@ SPECS: List[CaseSpec] = [
      _shared(lambda f: f.AtomicCounter())),
     ("sharded_counter", ["ShardedCounter"], "ShardedCounter.add (per-shard padded atomics, shared)",
      _shared(lambda f: f.ShardedCounter())),
+    ("per_thread_counter", ["PerThreadCounter"], "PerThreadCounter.add (a single-writer slot per thread, shared)",
+     _shared(lambda f: f.PerThreadCounter())),
     ("per_thread_atomic_counter", ["AtomicCounter"], "AtomicCounter.add on a counter per thread (nothing shared)",
      _per_thread_atomic),
 ]

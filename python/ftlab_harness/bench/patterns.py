@@ -88,6 +88,52 @@ def _registry_set(reg, index):
     return loop
 
 
+def _snapshot_map(ftlab):
+    return ftlab.SnapshotMap({f"key{i}": i for i in range(64)})
+
+
+def _snapshot_map_get(snap, index):
+    key = f"key{index % 64}"
+
+    def loop(n):
+        m = snap
+        for _ in range(n):
+            m.get(key)
+
+    return loop
+
+
+def _read_mostly(obj, index):
+    """`get` on every iteration; worker 0 also `set`s one key every 64 iterations (the same
+    read/write mix for `Registry` and `SnapshotMap`)."""
+    key = f"key{index % 64}"
+
+    def loop(n):
+        m = obj
+        writer = index == 0
+        for i in range(n):
+            if writer and i & 63 == 0:
+                m.set("key0", i & 255)
+            m.get(key)
+
+    return loop
+
+
+def _event_bus(ftlab):
+    bus = ftlab.EventBus()
+    bus.subscribe("tick", int)  # a cheap builtin listener: measures emit's own cost
+    return bus
+
+
+def _event_bus_emit(bus, index):
+    def loop(n):
+        b = bus
+        for _ in range(n):
+            b.emit("tick")
+
+    return loop
+
+
 def _latch(ftlab):
     latch = ftlab.Latch()
     latch.set()
@@ -202,6 +248,16 @@ SPECS: List[CaseSpec] = [
      _method_loop(_registry, _registry_get)),
     ("registry_set", ["Registry"], "Registry.set(key, value) under the write lock",
      _method_loop(_registry, _registry_set)),
+    ("snapshot_map_get", ["SnapshotMap"], "SnapshotMap.get(key), lock-free snapshot read",
+     _method_loop(_snapshot_map, _snapshot_map_get)),
+    ("registry_read_mostly", ["Registry"], "Registry.get, worker 0 also sets 1 key per 64 gets",
+     _method_loop(_registry, _read_mostly)),
+    ("snapshot_map_read_mostly", ["SnapshotMap"], "SnapshotMap.get, worker 0 also sets 1 key per 64 gets",
+     _method_loop(_snapshot_map, _read_mostly)),
+    ("event_bus_emit", ["EventBus"], "EventBus.emit to one listener (critical section + call)",
+     _method_loop(_event_bus, _event_bus_emit)),
+    ("per_thread_counter_add", ["PerThreadCounter"], "PerThreadCounter.add(1) on one shared counter",
+     _method_loop(lambda f: f.PerThreadCounter(), _counter_add)),
     ("latch_is_set", ["Latch"], "Latch.is_set on a set latch (one atomic load)",
      _method_loop(_latch, _latch_is_set)),
     ("publish_slot_try_get", ["PublishSlot"], "PublishSlot.try_get() of a published 4-int list",

@@ -159,7 +159,7 @@ def refcount_verdict(res: Results, config: str) -> List[str]:
     cal = s("calibration")
     shared, local, immortal = s("probe_load_shared_object"), s("probe_load_thread_local_object"), s("probe_load_immortal_object")
     if cal is None or shared is None or local is None or immortal is None:
-        return []
+        return round2_verdict(res, config)
     out = [f"On {config} at {n} threads (calibration {fmt_ratio(cal)}): a bare `x = obj` loop scaled "
            f"{fmt_ratio(shared)} on an object made by the main thread, {fmt_ratio(local)} on an object made by "
            f"the worker, and {fmt_ratio(immortal)} on `None` (immortal)."]
@@ -214,6 +214,36 @@ def refcount_verdict(res: Results, config: str) -> List[str]:
         out.append(f"Per-thread handles whose *values* are shared non-immortal floats scaled {fmt_ratio(vals)}: "
                    "the returned value's refcount is shared too; small ints and interned strings are immortal "
                    "and do not contend.")
+    out += round2_verdict(res, config)
+    return out
+
+
+def round2_verdict(res: Results, config: str) -> List[str]:
+    """The pattern-library round-2 comparisons at `cores()` threads: lock-free snapshot reads vs the
+    RwLock'd Registry vs FrozenMap (one shared object each), and per-thread slots vs sharded vs one
+    atomic counter (one shared object each)."""
+    n = res.cores()
+
+    def scaling(group: str, case: str) -> Optional[float]:
+        r = res.bench(config, group, case, n)
+        return r["scaling"] if r else None
+
+    out = []
+    reads = [(c, scaling("patterns", c)) for c in ("snapshot_map_get", "registry_get", "frozenmap_get")]
+    if all(v is not None for _, v in reads):
+        mix = [(c, scaling("patterns", c)) for c in ("snapshot_map_read_mostly", "registry_read_mostly")]
+        out.append(f"Read-mostly maps on one shared object at {n} threads: "
+                   + ", ".join(f"`{c}` scaled {fmt_ratio(v)}" for c, v in reads)
+                   + ("; with 1 write per 64 reads: " + ", ".join(f"`{c}` {fmt_ratio(v)}" for c, v in mix)
+                      if all(v is not None for _, v in mix) else "")
+                   + ". The snapshot's readers write no shared Rust cache line (the RwLock's readers write its lock "
+                   "word), but all three calls still touch the one shared object's refcount (see above); compare "
+                   "with the calibration before reading a difference into these.")
+    counters = [(c, scaling("counters", c)) for c in ("per_thread_counter", "sharded_counter", "atomic_counter")]
+    if all(v is not None for _, v in counters):
+        out.append(f"Counters on one shared object at {n} threads: "
+                   + ", ".join(f"`{c}` scaled {fmt_ratio(v)}" for c, v in counters)
+                   + " (`per_thread_counter`: a single-writer slot per thread, no atomic read-modify-write).")
     return out
 
 

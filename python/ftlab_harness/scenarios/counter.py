@@ -7,8 +7,9 @@ Invariants:
           `value_monotonic`: successive `.value` reads by one thread never go down (deltas are
           positive);
   after   `counter_total`: the final value is start + the sum of every thread's deltas.
-Seeded twins hunted here: `lost_update` (atomic load + store instead of one RMW) and
-`unsafe_shared_mut` (`&mut` state shared through an `UnsafeCell` behind a frozen class).
+Seeded twins hunted here: `lost_update` (atomic load + store instead of one RMW),
+`unsafe_shared_mut` (`&mut` state shared through an `UnsafeCell` behind a frozen class) and
+`non_unique_thread_slot` (`PerThreadCounter`'s single-writer slots shared by two threads).
 """
 
 from __future__ import annotations
@@ -88,4 +89,7 @@ SCENARIOS = [
     CounterTotal("counter.mutex", target="ftlab:MutexGuardedCounter", hunts=["unsafe_shared_mut"]),
     CounterTotal("counter.atomic", target="ftlab:AtomicCounter", hunts=["lost_update"]),
     CounterTotal("counter.sharded", target="ftlab:ShardedCounter", sharded=True, checks_return=False),
+    # `sharded=True`: constructed without a start value; `add` returns None (the total is a merge).
+    CounterTotal("counter.per_thread", target="ftlab:PerThreadCounter", sharded=True, checks_return=False,
+                 hunts=["non_unique_thread_slot"]),
 ]

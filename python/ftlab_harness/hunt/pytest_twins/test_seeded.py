@@ -250,3 +250,74 @@ def test_queue_drop_or_duplicate__shared(work_queue, barrier, thread_index, num_
     finally:
         barrier.wait()
     assert sorted(received) == sorted((p, i) for p in range(producers) for i in range(N))
+
+
+# ---- mutex_across_callback: EventBus -------------------------------------------------------------
+
+
+def test_mutex_across_callback__unit():
+    bus = implementation("mutex_across_callback", "EventBus")()
+    bus.subscribe("e", lambda: bus.subscribe("late", print))  # a listener that uses the bus
+    assert bus.emit("e") == 1
+    assert bus.events() == ["e", "late"]
+
+
+@pytest.fixture
+def event_bus():
+    return implementation("mutex_across_callback", "EventBus")()
+
+
+def test_mutex_across_callback__shared(event_bus, barrier, thread_index):
+    event = f"t{thread_index}"
+    event_bus.subscribe(event, lambda: sum(range(100)))
+    try:
+        for _ in range(N // 10):
+            event_bus.emit(event)
+            event_bus.subscribe("x", print)
+            event_bus.unsubscribe("x", print)
+    finally:
+        barrier.wait()
+
+
+# ---- lost_snapshot_update: SnapshotMap -----------------------------------------------------------
+
+
+def test_lost_snapshot_update__unit():
+    snap = implementation("lost_snapshot_update", "SnapshotMap")()
+    for i in range(N // 10):
+        snap.set(f"k{i}", i)
+    assert len(snap) == N // 10
+
+
+@pytest.fixture
+def snapshot_map():
+    return implementation("lost_snapshot_update", "SnapshotMap")()
+
+
+def test_lost_snapshot_update__shared(snapshot_map, barrier, thread_index, num_parallel_threads):
+    for i in range(N // 4):
+        snapshot_map.set(f"t{thread_index}/{i}", i)
+    barrier.wait()
+    assert len(snapshot_map) == N // 4 * num_parallel_threads
+
+
+# ---- non_unique_thread_slot: PerThreadCounter ----------------------------------------------------
+
+
+def test_non_unique_thread_slot__unit():
+    counter = implementation("non_unique_thread_slot", "PerThreadCounter")()
+    for _ in range(N):
+        counter.add(1)
+    assert counter.value == N
+
+
+@pytest.fixture
+def per_thread_counter():
+    return implementation("non_unique_thread_slot", "PerThreadCounter")()
+
+
+def test_non_unique_thread_slot__shared(per_thread_counter, barrier, num_parallel_threads):
+    for _ in range(N):
+        per_thread_counter.add(1)
+    barrier.wait()
+    assert per_thread_counter.value == N * num_parallel_threads

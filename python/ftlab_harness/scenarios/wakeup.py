@@ -50,7 +50,27 @@ def set_long_slice(run: Run) -> None:
     hook(SLICE)
 
 
-class _PingPong(Scenario):
+class _LatencyScenario(Scenario):
+    """Per-worker bookkeeping of measured wake-ups: how many, and the worst latency."""
+
+    def thread_setup(self, w: Worker) -> None:
+        w.k = 0
+        w.measured = 0
+        w.worst = 0.0
+
+    def record(self, w: Worker, k: int, latency: float, what: str) -> None:
+        """Counts one measured wake-up and checks it against BOUND."""
+        w.measured += 1
+        w.worst = max(w.worst, latency)
+        w.check(latency < BOUND, "wakeup_latency",
+                lambda: f"round {k}: returned {latency * 1000:.1f} ms after {what} (bound {BOUND * 1000:.0f} ms)")
+
+    def finish(self, run: Run) -> None:
+        run.note("waits_measured", sum(w.measured for w in run.workers))
+        run.note("worst_latency_ms", round(1000 * max((w.worst for w in run.workers), default=0.0), 3))
+
+
+class _PingPong(_LatencyScenario):
     """Pairs of workers take turns: one causes, the other waits; latency checked per wait."""
 
     def setup(self, run: Run) -> None:
@@ -59,11 +79,6 @@ class _PingPong(Scenario):
 
     def make_pair(self, run: Run) -> Any:
         raise NotImplementedError
-
-    def thread_setup(self, w: Worker) -> None:
-        w.k = 0
-        w.measured = 0
-        w.worst = 0.0
 
     def step(self, w: Worker) -> object:
         pair = w.index // 2
@@ -85,18 +100,9 @@ class _PingPong(Scenario):
             returned = time.monotonic()
             caused = self.cause_time(pair_state, k)
             if caused is not None and caused > began:
-                latency = returned - caused
-                w.measured += 1
-                w.worst = max(w.worst, latency)
-                w.check(latency < BOUND, "wakeup_latency",
-                        lambda: f"round {k}: woke {latency * 1000:.1f} ms after the {self.cause_name} "
-                        f"(bound {BOUND * 1000:.0f} ms; the waiter had been waiting since "
-                        f"{(caused - began) * 1000:.1f} ms before it)")
+                self.record(w, k, returned - caused, f"the {self.cause_name} (the waiter had been waiting "
+                            f"{(caused - began) * 1000:.1f} ms before it)")
         return None
-
-    def finish(self, run: Run) -> None:
-        run.note("waits_measured", sum(w.measured for w in run.workers))
-        run.note("worst_latency_ms", round(1000 * max((w.worst for w in run.workers), default=0.0), 3))
 
     cause_name = "cause"
 
@@ -184,17 +190,12 @@ class _OncePair:
         self.resources = [make(init_for(k)) for k in range(ROUNDS)]
 
 
-class OnceWakeup(Scenario):
+class OnceWakeup(_LatencyScenario):
     """OnceResource: a caller waiting for a running init returns promptly after it completes."""
 
     def setup(self, run: Run) -> None:
         set_long_slice(run)
         self.pairs = [_OncePair(run.target) for _ in range(run.threads // 2)]
-
-    def thread_setup(self, w: Worker) -> None:
-        w.k = 0
-        w.measured = 0
-        w.worst = 0.0
 
     def step(self, w: Worker) -> object:
         pair = w.index // 2
@@ -209,17 +210,8 @@ class OnceWakeup(Scenario):
         done = p.done_at[k]
         # Measured only when this caller arrived while the other one's init was running.
         if done is not None and began < done and p.ran_by[k] != threading.get_ident():
-            latency = returned - done
-            w.measured += 1
-            w.worst = max(w.worst, latency)
-            w.check(latency < BOUND, "wakeup_latency",
-                    lambda: f"round {k}: returned {latency * 1000:.1f} ms after init completed "
-                    f"(bound {BOUND * 1000:.0f} ms)")
+            self.record(w, k, returned - done, "init completed")
         return None
-
-    def finish(self, run: Run) -> None:
-        run.note("waits_measured", sum(w.measured for w in run.workers))
-        run.note("worst_latency_ms", round(1000 * max((w.worst for w in run.workers), default=0.0), 3))
 
 
 SCENARIOS = [

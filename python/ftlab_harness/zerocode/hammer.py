@@ -1,0 +1,444 @@
+"""The zero-code engine: load a target, learn its sequential behaviour, hammer it, check histories.
+
+`load_target("module:factory")` gives a zero-argument factory; `factory` may be a dotted name
+(called with no arguments) or a call expression evaluated in the module's namespace
+(`ftlab:Bank({"a": 2, "b": 0})`, `builtins:(i for i in range(10**9))`). Its literals seed the value
+pool the arguments are drawn from.
+
+`learn` runs the discovered operations alone and in random sequences on fresh objects, each
+call watched by a timer: it keeps the argument generators the object accepts, drops operations
+that block when run alone (they would read as hangs), records which exception types each
+operation raises sequentially, and marks operations whose results differ between two identical
+sequential runs (their results are not compared).
+
+`hammer` then runs rounds until a finding or the time cap. Each round makes a fresh object,
+gives 2–4 persistent worker threads 2–6 operations each (drawn from a random subset of 1–4
+operations, so the same operations collide), releases them with a barrier and records every
+call. Lincheck rounds are checked for linearizability (`lincheck.check`), and a violation is
+minimised and reported with the seed and round that regenerate its scenario. Every
+`hammer_every`-th round is a hammer round instead: 4 threads x `hammer_ops` operations on one
+object, checked only for exception types the operation never raised alone. A round that does
+not finish within `round_timeout` is a hang (the caller dumps the stacks).
+
+Invariants: a round's scenario depends only on (seed, round, learned plan); transient
+exceptions (by design under concurrency, e.g. "generator already executing", "mutated during
+iteration") are dropped from histories before checking. Stdlib only.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import random
+import re
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+from ftlab_harness.zerocode import lincheck
+from ftlab_harness.zerocode.history import Call, Finding, History, Op, Token, exception_token, normalise
+from ftlab_harness.zerocode.ops import Template, Values, discover, make_apply, raw_apply
+
+DEFAULT_TRANSIENT = ("ValueError:generator already executing", "RuntimeError:during iteration")
+LEARN_OP_TIMEOUT = 0.5
+
+
+class BadTarget(ValueError):
+    """The target cannot be loaded or built (one-line error; exit 2 at the CLI)."""
+
+
+@dataclass
+class Config:
+    """Everything a zero-code run needs; JSON-serialisable (it is the child's spec)."""
+
+    target: str
+    seconds: float = 5.0
+    seed: int = 0
+    threads: int = 4
+    ops_min: int = 2
+    ops_max: int = 6
+    ops: Optional[list[str]] = None  # explicit operation list (names or name(literals))
+    exclude: list[str] = field(default_factory=list)
+    normaliser: Optional[str] = None  # module:function applied to every result before comparing
+    transient: list[str] = field(default_factory=lambda: list(DEFAULT_TRANSIENT))
+    mode: str = "both"  # both | lincheck | hammer
+    hammer_every: int = 8
+    hammer_ops: int = 200
+    round_timeout: float = 5.0
+    max_rounds: Optional[int] = None
+    replay_round: Optional[int] = None  # only regenerate this round's scenario (with `seed`)
+    learn_seconds: float = 2.0
+    max_nodes: int = 20_000
+
+
+def load_target(spec: str) -> tuple[Callable[[], Any], list[Any]]:
+    """`module:factory` -> (zero-argument factory, literals found in the factory expression)."""
+    if ":" not in spec:
+        raise BadTarget(f"target {spec!r}: expected module:factory (e.g. collections:deque)")
+    module_name, expr = spec.split(":", 1)
+    try:
+        tree = ast.parse(expr.strip(), mode="eval")
+    except SyntaxError as e:
+        raise BadTarget(f"target {spec!r}: factory is not an expression: {e.msg}") from None
+    try:
+        module = importlib.import_module(module_name)
+    except BaseException as e:
+        raise BadTarget(f"target {spec!r}: cannot import {module_name!r}: {type(e).__name__}: {e}") from None
+    literals = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)]
+    namespace = dict(vars(module))
+    if isinstance(tree.body, (ast.Name, ast.Attribute)):
+        obj: Any = module
+        for part in expr.strip().split("."):
+            if not hasattr(obj, part):
+                raise BadTarget(f"target {spec!r}: {module_name} has no attribute {expr.strip()!r}")
+            obj = getattr(obj, part)
+        if not callable(obj):
+            raise BadTarget(f"target {spec!r}: {expr.strip()} is not callable (a factory returns a fresh object)")
+        return obj, literals
+    code = compile(tree, f"<target {spec}>", "eval")
+    return (lambda: eval(code, namespace)), literals
+
+
+def load_callable(spec: str) -> Callable[[Any], Any]:
+    module_name, _, name = spec.partition(":")
+    try:
+        fn = getattr(importlib.import_module(module_name), name)
+    except BaseException as e:
+        raise BadTarget(f"normaliser {spec!r}: {type(e).__name__}: {e}") from None
+    if not callable(fn):
+        raise BadTarget(f"normaliser {spec!r} is not callable")
+    return fn  # type: ignore[no-any-return]
+
+
+@dataclass
+class Plan:
+    """What learning found: usable operations, their sequential exception types, and more."""
+
+    templates: list[Template]
+    values: Values
+    raises: dict[str, set[str]] = field(default_factory=dict)
+    nondeterministic: set[str] = field(default_factory=set)
+    excluded: dict[str, str] = field(default_factory=dict)
+    sequential_calls: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "operations": sorted({t.name if t.kind != "setprop" else "set:" + t.name for t in self.templates}),
+            "excluded": self.excluded,
+            "raises_alone": {k: sorted(v) for k, v in sorted(self.raises.items()) if v},
+            "results_not_compared": sorted(self.nondeterministic),
+            "sequential_calls": self.sequential_calls,
+        }
+
+
+class _Runner:
+    """Runs one call in a helper thread with a time limit (learning: find blocking operations)."""
+
+    def __init__(self) -> None:
+        self._new()
+
+    def _new(self) -> None:
+        self.todo: list[Any] = []
+        self.cv = threading.Condition()
+        self.thread = threading.Thread(target=self._loop, args=(self.cv, self.todo), daemon=True, name="zerocode-learn")
+        self.thread.start()
+
+    @staticmethod
+    def _loop(cv: threading.Condition, todo: list[Any]) -> None:
+        while True:
+            with cv:
+                while not todo:
+                    cv.wait()
+                job = todo.pop()
+            job()
+
+    def call(self, fn: Callable[[], Any], timeout: float) -> tuple[bool, Any]:
+        """(finished, value); an unfinished call abandons this helper thread."""
+        box: list[Any] = []
+        done = threading.Event()
+
+        def job() -> None:
+            box.append(fn())
+            done.set()
+
+        with self.cv:
+            self.todo.append(job)
+            self.cv.notify()
+        if done.wait(timeout):
+            return True, box[0]
+        self._new()
+        return False, None
+
+
+def learn(factory: Callable[[], Any], templates: list[Template], values: Values, apply: Callable[[Any, Op], tuple[bool, Token]],
+          rng: random.Random, seconds: float) -> Plan:
+    """Sequential runs (see module docstring). Raises BadTarget if nothing usable remains."""
+    plan = Plan([], values)
+    runner = _Runner()
+    deadline = time.monotonic() + seconds
+    blocked: set[str] = set()
+
+    def run(obj: Any, op: Op) -> Optional[tuple[bool, Token]]:
+        finished, out = runner.call(lambda: apply(obj, op), LEARN_OP_TIMEOUT)
+        plan.sequential_calls += 1
+        if not finished:
+            blocked.add(op.name)
+            plan.excluded[op.name] = f"blocked for {LEARN_OP_TIMEOUT} s when run alone ({op.label()})"
+            return None
+        ok, token = out
+        if ok:
+            values.harvest(token)
+        else:
+            plan.raises.setdefault(op.name, set()).add(token[1])
+        return ok, token  # type: ignore[no-any-return]
+
+    # Phase A: each argument generator alone on fresh objects; keep the ones accepted.
+    usable: list[Template] = []
+    for t in templates:
+        if t.fixed is not None or not t.gens:
+            trials = [(None, t.make(rng, values)) for _ in range(3)]
+        else:
+            trials = [(g, Op(t.name, t.kind, *g(rng, values))) for g in t.gens for _ in range(4)]
+        good: list[Any] = []
+        errors: list[str] = []
+        for g, op in trials:
+            out = run(factory(), op)
+            if out is None:
+                break
+            ok, token = out
+            if ok or token[1] not in ("TypeError", "AttributeError", "NotImplementedError"):
+                if g is not None and g not in good:
+                    good.append(g)
+                elif g is None:
+                    good.append(None)
+            else:
+                errors.append(token[1])
+        if t.name in blocked:
+            continue
+        if not good:
+            plan.excluded[t.name] = f"rejected every generated argument alone ({', '.join(sorted(set(errors)))})"
+            continue
+        if t.gens and t.fixed is None:
+            t.gens = [g for g in good if g is not None]
+        usable.append(t)
+    plan.raises.clear()  # phase A's TypeErrors from rejected generators are not behaviour
+    # Phase B: random sequences, each twice: exception types alone, nondeterministic results.
+    while time.monotonic() < deadline and usable:
+        subset = rng.sample(usable, min(len(usable), rng.randint(1, 4)))
+        script = [rng.choice(subset).make(rng, values) for _ in range(rng.randint(2, 12))]
+        script = [op for op in script if op.name not in blocked]
+        outs: list[list[Optional[tuple[bool, Token]]]] = []
+        for _ in range(2):
+            obj = factory()
+            outs.append([run(obj, op) for op in script])
+            if blocked & {op.name for op in script}:
+                break
+        if len(outs) == 2:
+            for op, a, b in zip(script, outs[0], outs[1]):
+                if a != b:
+                    plan.nondeterministic.add(op.name)
+                    break
+        usable = [t for t in usable if t.name not in blocked]
+        if plan.sequential_calls > 4000:
+            break
+    plan.templates = usable
+    if not usable:
+        raise BadTarget("no usable operation: " + "; ".join(f"{k}: {v}" for k, v in plan.excluded.items()))
+    return plan
+
+
+class _Transient:
+    def __init__(self, patterns: list[str]) -> None:
+        self.rules = []
+        for p in patterns:
+            typ, _, msg = p.partition(":")
+            self.rules.append((typ.strip(), re.compile(re.escape(msg.strip())) if msg.strip() else None))
+
+    def match(self, call: Call) -> bool:
+        return not call.ok and any(call.token[1] == t and (m is None or m.search(call.exc_message)) for t, m in self.rules)
+
+
+@dataclass
+class Progress:
+    rounds: int = 0
+    lincheck_rounds: int = 0
+    hammer_rounds: int = 0
+    calls: int = 0
+    undecided: int = 0
+    check_seconds: float = 0.0
+    learn_seconds: float = 0.0
+
+
+def _threads_run(obj: Any, scripts: list[list[Op]], normaliser: Optional[Callable[[Any], Any]], timeout: float,
+                 switch: Optional[float]) -> Optional[list[Call]]:
+    """Runs the scripts from len(scripts) threads released together; None if they did not finish."""
+    n = len(scripts)
+    barrier = threading.Barrier(n)
+    results: list[list[Call]] = [[] for _ in range(n)]
+    clock = time.perf_counter_ns
+
+    def body(t: int) -> None:
+        out = results[t]
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            return
+        for k, op in enumerate(scripts[t]):
+            t0 = clock()
+            try:
+                value = raw_apply(obj, op)
+                if normaliser is not None:
+                    value = normaliser(value)
+                token = normalise(value, obj)
+                ok, msg = True, ""
+            except (Exception, GeneratorExit) as e:
+                ok, token = False, exception_token(e)
+                try:
+                    msg = str(e)[:200]
+                except BaseException:
+                    msg = "<str raised>"
+            t1 = clock()
+            out.append(Call(t, k, op, t0, t1, ok, token, msg))
+
+    pool = [threading.Thread(target=body, args=(t,), daemon=True, name=f"zerocode-{t}") for t in range(n)]
+    for th in pool:
+        th.start()
+    end = time.monotonic() + timeout
+    for th in pool:
+        th.join(max(0.0, end - time.monotonic()))
+        if th.is_alive():
+            return None
+    return [c for r in results for c in r]
+
+
+class Hang(Exception):
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.detail)
+        self.finding = finding
+
+
+def round_scenario(cfg: Config, plan: Plan, round_index: int) -> tuple[str, list[list[Op]]]:
+    """The scenario of one round, regenerated from (seed, round) alone."""
+    rng = random.Random(cfg.seed * 1_000_003 + round_index)
+    hammer_round = cfg.mode == "hammer" or (cfg.mode == "both" and cfg.hammer_every and round_index % cfg.hammer_every == cfg.hammer_every - 1)
+    templates = plan.templates
+    subset = rng.sample(templates, min(len(templates), rng.choice((1, 2, 2, 3, 3, 4))))
+    if hammer_round:
+        threads, per = max(2, cfg.threads), cfg.hammer_ops
+    else:
+        threads, per = rng.randint(2, max(2, cfg.threads)), 0
+    scripts = []
+    for _ in range(threads):
+        count = per or rng.randint(cfg.ops_min, cfg.ops_max)
+        scripts.append([rng.choice(subset).make(rng, plan.values) for _ in range(count)])
+    return ("hammer" if hammer_round else "lincheck"), scripts
+
+
+def hammer(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_round: Callable[[int], None] = lambda r: None) -> list[Finding]:
+    """Learns, then runs rounds until the first finding or the time cap. `emit(kind, data)` gets
+    "plan", "progress" and "finding" events as they happen (the child streams them)."""
+    findings: list[Finding] = []
+    factory, literals = load_target(cfg.target)
+    normaliser = load_callable(cfg.normaliser) if cfg.normaliser else None
+    try:
+        probe = factory()
+    except BaseException as e:
+        raise BadTarget(f"target {cfg.target!r}: the factory raised {type(e).__name__}: {e}") from None
+    values = Values()
+    values.harvest(literals)
+    try:
+        templates = discover(probe, include=cfg.ops, exclude=cfg.exclude)
+    except ValueError as e:
+        raise BadTarget(str(e)) from None
+    if not templates:
+        raise BadTarget(f"target {cfg.target!r}: no operations to run (discovered none, or all excluded)")
+    apply = make_apply(normaliser)
+    rng = random.Random(cfg.seed)
+    t_learn = time.monotonic()
+    plan = learn(factory, templates, values, apply, rng, cfg.learn_seconds)
+    progress = Progress(learn_seconds=round(time.monotonic() - t_learn, 3))
+    emit("plan", dict(plan.summary(), learn_seconds=progress.learn_seconds))
+    transient = _Transient(cfg.transient)
+    rep = lincheck.Replayer(factory, apply)
+
+    def compare(call: Call, ok: bool, token: Token) -> bool:
+        if call.op.name in plan.nondeterministic:
+            return call.ok == ok and (ok or call.token == token)
+        return call.ok == ok and call.token == token
+
+    gil = getattr(sys, "_is_gil_enabled", lambda: True)()
+    switch = 1e-6 if gil else None
+    old_switch = sys.getswitchinterval()
+    started = time.monotonic()
+    last_progress = started
+    round_index = cfg.replay_round if cfg.replay_round is not None else 0
+    try:
+        if switch:
+            sys.setswitchinterval(switch)
+        while True:
+            now = time.monotonic()
+            if now - started >= cfg.seconds or (cfg.max_rounds is not None and progress.rounds >= cfg.max_rounds):
+                break
+            kind, scripts = round_scenario(cfg, plan, round_index)
+            on_round(round_index)
+            obj = factory()
+            timeout = cfg.round_timeout * (4 if kind == "hammer" else 1)
+            calls = _threads_run(obj, scripts, normaliser, timeout, switch)
+            progress.rounds += 1
+            if calls is None:
+                f = Finding("hang", f"a {kind} round did not finish within {timeout:.1f} s (hang or deadlock); "
+                            f"operations: " + "; ".join(f"t{t}: " + ", ".join(op.label() for op in s[:8]) for t, s in enumerate(scripts)),
+                            round(time.monotonic() - started, 3), cfg.seed, round_index)
+                raise Hang(f)
+            progress.calls += len(calls)
+            kept = [c for c in calls if not transient.match(c)]
+            finding: Optional[Finding] = None
+            if kind == "hammer":
+                progress.hammer_rounds += 1
+                for c in kept:
+                    if not c.ok and c.token[1] not in plan.raises.get(c.op.name, set()):
+                        finding = Finding("unexpected_exception",
+                                          f"{c.op.label()} raised {c.token[1]}: {c.exc_message} under concurrency; run alone it "
+                                          f"raises only {sorted(plan.raises.get(c.op.name, set())) or 'nothing'}",
+                                          round(time.monotonic() - started, 3), cfg.seed, round_index, op=c.op.label())
+                        break
+            else:
+                progress.lincheck_rounds += 1
+                t0 = time.perf_counter()
+                verdict = lincheck.check(kept, rep, compare, cfg.max_nodes)
+                progress.check_seconds += time.perf_counter() - t0
+                if verdict.linearizable is None:
+                    progress.undecided += 1
+                elif verdict.linearizable:
+                    for c in kept:
+                        if not c.ok:
+                            plan.raises.setdefault(c.op.name, set()).add(c.token[1])
+                else:
+                    small = lincheck.minimise(kept, rep, compare, cfg.max_nodes)
+                    new_exc = sorted({c.token[1] for c in small if not c.ok and c.token[1] not in plan.raises.get(c.op.name, set())})
+                    finding = Finding(
+                        "not_linearizable",
+                        f"{len(small)} of {len(kept)} calls have no sequential explanation"
+                        + (f" (raised {', '.join(new_exc)}, never raised alone)" if new_exc else ""),
+                        round(time.monotonic() - started, 3), cfg.seed, round_index,
+                        history=History(small, cfg.seed, round_index).describe(),
+                        extra={"full_history": History(kept, cfg.seed, round_index).describe()},
+                    )
+            if finding is not None:
+                finding.extra.update(progress=vars(progress).copy())
+                findings.append(finding)
+                emit("finding", finding.as_json())
+                break
+            if cfg.replay_round is None:
+                round_index += 1
+            if time.monotonic() - last_progress > 0.5:
+                last_progress = time.monotonic()
+                emit("progress", vars(progress).copy())
+    finally:
+        if switch:
+            sys.setswitchinterval(old_switch)
+    progress.check_seconds = round(progress.check_seconds, 4)
+    emit("progress", dict(vars(progress), seconds=round(time.monotonic() - started, 3), final=True))
+    return findings

@@ -1,0 +1,235 @@
+"""Linearizability checker: is a recorded concurrent history explained by some sequential order?
+
+A history is a list of `Call`s (invocation/response times, outcome token). It is linearizable if
+some total order of its calls (1) respects real time — a call that responded before another was
+invoked comes first — and (2) replayed one by one on a fresh object from the factory, reproduces
+every recorded outcome. The object, run sequentially, is its own specification.
+
+The search is Wing & Gong's, with Lowe's memoisation (as Porcupine does it): depth-first, at each
+step try every call that no pending call must precede; a (set of linearized calls, state) pair
+already explored is never explored again. The state is the replayed object, identified by a
+fingerprint: its pickle when the object pickles (then equal states reached by different orders
+meet in the cache), otherwise the sequence of operations applied (exact for any deterministic
+object). Transitions (state, operation) -> (outcome, next state) are cached too, so a replay is
+only materialised (factory + prefix) when a transition was never seen. The replayed object is
+kept "live" along the current path: extending the path costs one operation, not a replay.
+
+Invariants: `check` never mutates its input; it returns `None` when the node budget runs out
+(undecided, never reported as a violation); `minimise` returns a sub-history that is still not
+linearizable. `check_ignoring_realtime` is the deliberately broken twin that the tests must reject.
+Stdlib only.
+"""
+
+from __future__ import annotations
+
+import itertools
+import pickle
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable, Hashable, Optional, Sequence
+
+from ftlab_harness.zerocode.history import Call, Op, Token
+
+Apply = Callable[[Any, Op], "tuple[bool, Token]"]  # (obj, op) -> (ok, token)
+Compare = Callable[[Call, bool, Token], bool]
+
+
+def exact(call: Call, ok: bool, token: Token) -> bool:
+    """The default comparison: same outcome kind and the same token."""
+    return call.ok == ok and call.token == token
+
+
+class Replayer:
+    """Replays operation sequences on fresh objects from `factory`, with a cached transition table.
+
+    `fingerprint="auto"` probes the fresh object once: if it pickles, states are pickles; if not,
+    states are the operation sequences that produced them. Reusable across histories of one
+    target (the transition cache is kept, bounded by `max_cache`).
+    """
+
+    def __init__(self, factory: Callable[[], Any], apply: Apply, fingerprint: str = "auto", max_cache: int = 200_000) -> None:
+        self.factory = factory
+        self.apply = apply
+        self.max_cache = max_cache
+        self.use_pickle = False
+        if fingerprint == "auto":
+            self.use_pickle = self._pickle_of(factory()) is not None
+        elif fingerprint == "pickle":
+            self.use_pickle = True
+        self.trans: dict[tuple[Hashable, Hashable], tuple[bool, Token, Hashable]] = {}
+        self.op_ids: dict[str, int] = {}
+        self.replays = 0  # fresh objects made (a cost measure for benchmarks)
+
+    @staticmethod
+    def _pickle_of(obj: Any) -> Optional[bytes]:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return pickle.dumps(obj, protocol=4)
+        except BaseException:
+            return None
+
+    def op_id(self, op: Op) -> int:
+        key = repr((op.kind, op.name, op.args, op.kwargs))
+        found = self.op_ids.get(key)
+        if found is None:
+            found = self.op_ids[key] = len(self.op_ids)
+        return found
+
+
+class _Search:
+    """One search over one history; `prefix` is the path of call indices from the root."""
+
+    def __init__(self, calls: Sequence[Call], rep: Replayer, compare: Compare, realtime: bool, max_nodes: int) -> None:
+        self.calls = calls
+        self.rep = rep
+        self.compare = compare
+        self.realtime = realtime
+        self.max_nodes = max_nodes
+        self.nodes = 0
+        self.inv = [c.invoke_ns for c in calls]
+        self.resp = [c.response_ns for c in calls]
+        self.ids = [rep.op_id(c.op) for c in calls]
+        self.memo: set[tuple[int, Hashable]] = set()
+        self.live: Any = None
+        self.live_prefix: Optional[tuple[int, ...]] = None
+        self.order: list[int] = []
+
+    def _materialise(self, prefix: tuple[int, ...]) -> Any:
+        if self.live_prefix == prefix:
+            return self.live
+        obj = self.rep.factory()
+        self.rep.replays += 1
+        for i in prefix:
+            self.rep.apply(obj, self.calls[i].op)
+        self.live, self.live_prefix = obj, prefix
+        return obj
+
+    def step(self, state: Hashable, prefix: tuple[int, ...], c: int) -> tuple[bool, Token, Hashable]:
+        key = (state, self.ids[c])
+        hit = self.rep.trans.get(key)
+        if hit is not None:
+            return hit
+        obj = self._materialise(prefix)
+        ok, token = self.rep.apply(obj, self.calls[c].op)
+        self.live_prefix = prefix + (c,)
+        if self.rep.use_pickle:
+            nxt: Hashable = self.rep._pickle_of(obj) or ("unpicklable", state, self.ids[c])
+        else:
+            nxt = (state, self.ids[c])
+        if len(self.rep.trans) < self.rep.max_cache:
+            self.rep.trans[key] = (ok, token, nxt)
+        return ok, token, nxt
+
+    def run(self) -> Optional[bool]:
+        n = len(self.calls)
+        root: Hashable = self.rep._pickle_of(self._materialise(())) if self.rep.use_pickle else ()
+        try:
+            return self._dfs(0, (1 << n) - 1, root, ())
+        except _Budget:
+            return None
+
+    def _dfs(self, mask: int, full: int, state: Hashable, prefix: tuple[int, ...]) -> bool:
+        if mask == full:
+            self.order = list(prefix)
+            return True
+        self.nodes += 1
+        if self.nodes > self.max_nodes:
+            raise _Budget
+        n = len(self.calls)
+        pending = [i for i in range(n) if not mask >> i & 1]
+        if self.realtime:
+            horizon = min(self.resp[i] for i in pending)
+            candidates = [i for i in pending if self.inv[i] <= horizon]
+        else:
+            candidates = pending
+        tried: set[int] = set()
+        for c in candidates:
+            if self.ids[c] in tried and self._same_outcome_as_tried(c, candidates, tried):
+                continue
+            ok, token, nxt = self.step(state, prefix, c)
+            if not self.compare(self.calls[c], ok, token):
+                continue
+            key = (mask | 1 << c, nxt)
+            if key in self.memo:
+                continue
+            self.memo.add(key)
+            if self._dfs(mask | 1 << c, full, nxt, prefix + (c,)):
+                return True
+            tried.add(self.ids[c])
+        return False
+
+    def _same_outcome_as_tried(self, c: int, candidates: list[int], tried: set[int]) -> bool:
+        # Two pending calls of the same operation with the same recorded outcome and the same
+        # real-time position are interchangeable: if one failed here, so does the other.
+        for d in candidates:
+            if d != c and self.ids[d] == self.ids[c] and self.calls[d].token == self.calls[c].token \
+                    and self.calls[d].ok == self.calls[c].ok and self.resp[d] == self.resp[c]:
+                return True
+        return False
+
+
+class _Budget(Exception):
+    pass
+
+
+@dataclass
+class Verdict:
+    """The outcome of one check: `linearizable` is None when the node budget ran out."""
+
+    linearizable: Optional[bool]
+    order: list[int]  # a witness order (indices into the calls) when linearizable
+    nodes: int
+
+
+def check(calls: Sequence[Call], rep: Replayer, compare: Compare = exact, max_nodes: int = 100_000) -> Verdict:
+    """Wing–Gong/Lowe search: is `calls` linearizable against the sequential replays of `rep`?"""
+    search = _Search(calls, rep, compare, realtime=True, max_nodes=max_nodes)
+    ok = search.run()
+    return Verdict(ok, search.order, search.nodes)
+
+
+def check_ignoring_realtime(calls: Sequence[Call], rep: Replayer, compare: Compare = exact, max_nodes: int = 100_000) -> Verdict:
+    """BROKEN twin of `check` (for the tests only): ignores real-time order, so it accepts
+    histories where a later call is explained by an order that puts it before an earlier one."""
+    search = _Search(calls, rep, compare, realtime=False, max_nodes=max_nodes)
+    ok = search.run()
+    return Verdict(ok, search.order, search.nodes)
+
+
+def brute_force(calls: Sequence[Call], rep: Replayer, compare: Compare = exact) -> bool:
+    """Reference oracle for the tests: every permutation, real-time filter, replay from scratch."""
+    n = len(calls)
+    for perm in itertools.permutations(range(n)):
+        pos = {c: k for k, c in enumerate(perm)}
+        if any(calls[a].response_ns < calls[b].invoke_ns and pos[a] > pos[b] for a in range(n) for b in range(n)):
+            continue
+        obj = rep.factory()
+        if all(compare(calls[c], *rep.apply(obj, calls[c].op)) for c in perm):
+            return True
+    return False
+
+
+def minimise(calls: Sequence[Call], rep: Replayer, compare: Compare = exact, max_nodes: int = 100_000) -> list[Call]:
+    """Greedily drops calls (a whole thread's tail first, then single calls) while the rest stays
+    not linearizable; returns the smallest such sub-history found."""
+    current = list(calls)
+
+    def still_bad(candidate: list[Call]) -> bool:
+        return bool(candidate) and check(candidate, rep, compare, max_nodes).linearizable is False
+
+    changed = True
+    while changed:
+        changed = False
+        for thread in sorted({c.thread for c in current}):
+            candidate = [c for c in current if c.thread != thread]
+            if still_bad(candidate):
+                current, changed = candidate, True
+                break
+        if changed:
+            continue
+        for k in range(len(current) - 1, -1, -1):
+            candidate = current[:k] + current[k + 1:]
+            if still_bad(candidate):
+                current, changed = candidate, True
+    return current

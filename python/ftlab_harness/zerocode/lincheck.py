@@ -210,26 +210,49 @@ def brute_force(calls: Sequence[Call], rep: Replayer, compare: Compare = exact) 
     return False
 
 
-def minimise(calls: Sequence[Call], rep: Replayer, compare: Compare = exact, max_nodes: int = 100_000) -> list[Call]:
-    """Greedily drops calls (a whole thread's tail first, then single calls) while the rest stays
-    not linearizable; returns the smallest such sub-history found."""
-    current = list(calls)
+def explainable(calls: Sequence[Call], rep: Replayer, target: Call, compare: Compare = exact, max_nodes: int = 20_000) -> bool:
+    """Whether some real-time-respecting order reproduces `target`'s outcome (others unchecked)."""
+    def only_target(call: Call, ok: bool, token: Token) -> bool:
+        return call is not target or compare(call, ok, token)
 
-    def still_bad(candidate: list[Call]) -> bool:
-        return bool(candidate) and check(candidate, rep, compare, max_nodes).linearizable is False
+    return check(calls, rep, only_target, max_nodes).linearizable is not False
+
+
+def minimise(calls: Sequence[Call], rep: Replayer, compare: Compare = exact, max_nodes: int = 100_000) -> list[Call]:
+    """A smaller sub-history that is still not linearizable, without losing the explanation.
+
+    Dropping a call that others observed (a write) would leave a sub-history that is "not
+    linearizable" only because its reads lost their cause — true, and useless. So a call is
+    dropped (a whole thread first, then single calls) only if the rest stays not linearizable
+    AND every remaining call whose outcome some order explained still has such an order. The
+    result reads as: each outcome is possible on its own, no single order gives them all. An
+    outcome that no order gives is kept with every call invoked before it responded (its
+    possible causes).
+    """
+    current = list(calls)
+    alone = {id(c) for c in current if explainable(current, rep, c, compare)}
+    never = [c for c in current if id(c) not in alone]
+    keep = {id(c) for c in current if any(c.invoke_ns <= r.response_ns for r in never)}
+
+    def acceptable(candidate: list[Call]) -> bool:
+        if len(candidate) < len(current) and not keep <= {id(c) for c in candidate}:
+            return False
+        if not candidate or check(candidate, rep, compare, max_nodes).linearizable is not False:
+            return False
+        return all(explainable(candidate, rep, c, compare) for c in candidate if id(c) in alone)
 
     changed = True
     while changed:
         changed = False
         for thread in sorted({c.thread for c in current}):
             candidate = [c for c in current if c.thread != thread]
-            if still_bad(candidate):
+            if acceptable(candidate):
                 current, changed = candidate, True
                 break
         if changed:
             continue
         for k in range(len(current) - 1, -1, -1):
             candidate = current[:k] + current[k + 1:]
-            if still_bad(candidate):
+            if acceptable(candidate):
                 current, changed = candidate, True
     return current

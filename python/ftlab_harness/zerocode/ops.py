@@ -64,6 +64,17 @@ class Values:
             elif isinstance(v, dict) and depth < 3:
                 stack.extend((x, depth + 1) for x in list(v)[:64])
 
+    def harvest_token(self, token: Any) -> None:
+        """Adds the scalars of a result token (`history.normalise`'s shapes; type tags skipped)."""
+        if isinstance(token, tuple) and len(token) == 2 and token[0] in ("list", "tuple", "dict", "set", "frozenset", "deque"):
+            token = token[1]
+            if isinstance(token, tuple) and token and all(isinstance(x, tuple) and len(x) == 2 for x in token):
+                token = [x for kv in token for x in kv]  # dict items
+            for x in list(token)[:64]:
+                self.harvest_token(x)
+        elif not isinstance(token, tuple):
+            self.harvest(token)
+
     def any(self, rng: random.Random) -> Any:
         r = rng.random()
         if r < 0.4:

@@ -1,0 +1,145 @@
+"""`ftlab-harness zerocode TARGET` (also `python -m ftlab_harness.zerocode`): parse, dispatch, print.
+
+    ftlab-harness zerocode collections:deque --ops append,appendleft,pop,popleft,len
+    ftlab-harness zerocode 'ftlab._seeded:CheckThenActBank({"a": 2, "b": 0})' --seconds 5
+    ftlab-harness zerocode 'io:BytesIO()' --runs 20 --jsonl out/zerocode.jsonl
+    ftlab-harness zerocode TARGET --seed 7 --replay-round 123      # regenerate one round's scenario
+
+Exit status: 0 no finding, 1 a finding (crash, hang, unexpected exception, not linearizable) or
+a run that errored, 2 usage error or bad input (target not importable, factory raises, no usable
+operation), always with a one-line message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+from typing import NoReturn, Optional
+
+from ftlab_harness.zerocode.hammer import DEFAULT_TRANSIENT, Config
+from ftlab_harness.zerocode.parent import ZeroCodeResult, run_isolated
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _positive(kind: type) -> "argparse._ActionType":  # type: ignore[name-defined]
+    def parse(text: str) -> object:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        return value
+    return parse
+
+
+def _split(values: list[str]) -> list[str]:
+    """`a,b(1, 2),c` -> ['a', 'b(1, 2)', 'c'] (commas inside parentheses kept)."""
+    out: list[str] = []
+    for text in values:
+        depth, cur = 0, ""
+        for ch in text:
+            depth += ch in "([{"
+            depth -= ch in ")]}"
+            if ch == "," and depth == 0:
+                out.append(cur.strip())
+                cur = ""
+            else:
+                cur += ch
+        if cur.strip():
+            out.append(cur.strip())
+    return out
+
+
+def build_parser() -> _Parser:
+    p = _Parser(prog="ftlab-harness zerocode",
+                description="hammer any object from many threads; check its histories for linearizability (no code needed)")
+    p.add_argument("target", help="module:factory — a callable or a call expression, e.g. 'collections:deque' or 'ftlab:Bank({\"a\": 5})'")
+    p.add_argument("--seconds", type=_positive(float), default=5.0, help="time for the rounds, after learning (default 5)")
+    p.add_argument("--seed", type=int, default=None, help="seed (default: random, printed); with --replay-round, the finding's seed")
+    p.add_argument("--threads", type=_positive(int), default=4, help="most threads per round (default 4; lincheck rounds use 2..N)")
+    p.add_argument("--ops", action="append", default=[], metavar="LIST",
+                   help="only these operations: names (discovered, arguments generated) or name(literal args), comma-separated")
+    p.add_argument("--exclude", action="append", default=[], metavar="LIST", help="operations to leave out, comma-separated")
+    p.add_argument("--normaliser", default=None, metavar="MODULE:FUNC", help="applied to every result before comparing")
+    p.add_argument("--transient", action="append", default=[], metavar="TYPE[:TEXT]",
+                   help=f"exceptions that are by design under concurrency (added to {', '.join(DEFAULT_TRANSIENT)})")
+    p.add_argument("--mode", choices=["both", "lincheck", "hammer"], default="both")
+    p.add_argument("--round-timeout", type=_positive(float), default=5.0, help="a lincheck round longer than this is a hang (default 5 s)")
+    p.add_argument("--learn-seconds", type=_positive(float), default=1.0, help="sequential learning time (default 1 s)")
+    p.add_argument("--replay-round", type=int, default=None, metavar="R", help="rerun only round R's scenario (with --seed)")
+    p.add_argument("--runs", type=_positive(int), default=1, help="independent runs with seeds seed, seed+1, ... (default 1)")
+    p.add_argument("--path", action="append", default=[], metavar="DIR", help="prepend DIR to the child's PYTHONPATH (e.g. a seeded build)")
+    p.add_argument("--jsonl", default=None, metavar="FILE", help="append one JSON record per run")
+    p.add_argument("--quiet", action="store_true", help="one line per run")
+    return p
+
+
+def config_from(args: argparse.Namespace, seed: int) -> Config:
+    return Config(
+        target=args.target, seconds=args.seconds, seed=seed, threads=max(2, args.threads),
+        ops=_split(args.ops) or None, exclude=_split(args.exclude), normaliser=args.normaliser,
+        transient=list(DEFAULT_TRANSIENT) + list(args.transient), mode=args.mode, round_timeout=args.round_timeout,
+        learn_seconds=args.learn_seconds, replay_round=args.replay_round,
+    )
+
+
+def describe(res: ZeroCodeResult, quiet: bool = False) -> str:
+    head = f"zerocode {res.target} seed {res.seed}: "
+    prog = res.progress
+    work = f"{prog.get('rounds', 0)} rounds ({prog.get('lincheck_rounds', 0)} checked, {prog.get('hammer_rounds', 0)} hammer), {prog.get('calls', 0)} calls"
+    if res.outcome == "clean":
+        return head + f"no finding; {work}, {res.wall_seconds:.1f} s"
+    if res.outcome in ("bad_input", "error"):
+        return head + f"{res.outcome}: {res.detail.splitlines()[0] if res.detail else ''}"
+    line = head + f"FOUND {res.finding_kind} after {res.seconds_to_detect} s: {res.detail.splitlines()[0][:300]}"
+    if quiet:
+        return line
+    parts = [line, f"  {work}; replay: --seed {res.seed} --replay-round {res.findings[0].get('round') if res.findings else '?'}"]
+    if res.history:
+        parts.append("  minimised history (times from the first call):\n" + res.history)
+    if res.stacks:
+        parts.append("  stacks:\n" + "\n".join("    " + s for s in res.stacks.splitlines()[:60]))
+    return "\n".join(parts)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as e:
+        print(f"ftlab-harness zerocode: error: {e}", file=sys.stderr)
+        return 2
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
+    status = 0
+    out = None
+    if args.jsonl:
+        Path(args.jsonl).parent.mkdir(parents=True, exist_ok=True)
+        out = open(args.jsonl, "a", encoding="utf-8")
+    try:
+        for k in range(args.runs):
+            res = run_isolated(config_from(args, seed + k), args.path)
+            if out is not None:
+                out.write(json.dumps(res.as_json()) + "\n")
+                out.flush()
+            if res.outcome == "bad_input":
+                print(f"ftlab-harness zerocode: error: {res.detail}", file=sys.stderr)
+                return 2
+            print(describe(res, args.quiet), flush=True)
+            if res.outcome != "clean":
+                status = 1
+    finally:
+        if out is not None:
+            out.close()
+    return status

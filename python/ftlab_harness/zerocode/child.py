@@ -62,8 +62,10 @@ def main(argv: list[str]) -> int:
         emit("finding", h.finding.as_json())
         sys.stderr.write(f"\nzerocode: hang: {h.finding.detail}\n")
         sys.stderr.flush()
-        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
-        sys.stderr.flush()
+        # The stacks come from faulthandler's own watchdog thread: a direct dump_traceback can
+        # block forever on a stop-the-world pause that a stuck thread never joins.
+        faulthandler.dump_traceback_later(0.05, exit=True)
+        time.sleep(10)
         code = EXIT_HANG
     except BaseException as e:  # the harness's own failure, or the target's factory failing mid-run
         emit("error", {"detail": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()})

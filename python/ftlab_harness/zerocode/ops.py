@@ -86,6 +86,14 @@ class Values:
         return rng.choice((b"x", 2.5, (1, 2)))
 
 
+def _int_list(r: random.Random) -> list[int]:
+    n = r.choice((0, 1, 3, 8, 256, 4096))
+    if n <= 8:
+        return [r.randrange(1000) for _ in range(n)]
+    start = r.randrange(1, 1000)  # long lists (wide race windows) are cheap runs, all nonzero
+    return list(range(start, start + n))
+
+
 def _kind_gen(kind: str) -> Callable[[random.Random, Values], Any]:
     """A value generator for a parameter kind (`int`, `str`, `list[int]`, ...)."""
     gens: dict[str, Callable[[random.Random, Values], Any]] = {
@@ -99,7 +107,7 @@ def _kind_gen(kind: str) -> Callable[[random.Random, Values], Any]:
         "timeout": lambda r, v: 0.0,
         "block": lambda r, v: False,
         "callable": lambda r, v: int,
-        "list[int]": lambda r, v: [r.randrange(1000) for _ in range(r.choice((0, 1, 3, 8, 256)))],
+        "list[int]": lambda r, v: _int_list(r),
         "list[str]": lambda r, v: r.sample(v.strs, r.randint(0, min(3, len(v.strs)))),
         "list[any]": lambda r, v: [v.any(r) for _ in range(r.choice((0, 1, 3)))],
         "dict": lambda r, v: {k: r.randrange(1000) for k in r.sample(v.strs, r.randint(1, min(3, len(v.strs))))},

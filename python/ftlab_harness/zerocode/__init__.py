@@ -7,16 +7,16 @@ some sequential order (Wing–Gong/Lowe search), plus long hammer rounds for cra
 exceptions the operation never raises alone. Each run is isolated in a child process.
 
 Public API (the engine lives in the submodules): `Config`, `run_isolated` (a child process, the
-way the CLI runs it), `hammer` (in this process), `check`/`Replayer` (the checker on your own
+way the CLI runs it), `run_in_process`, `check`/`Replayer` (the checker on your own
 histories), `Call`, `Op`, `History`, `Finding`, `ZeroCodeResult`.
 """
 
-from ftlab_harness.zerocode.hammer import BadTarget, Config, hammer, load_target
+from ftlab_harness.zerocode.hammer import BadTarget, Config, load_target, run_in_process
 from ftlab_harness.zerocode.history import Call, Finding, History, Op, normalise
 from ftlab_harness.zerocode.lincheck import Replayer, Verdict, check, minimise
 from ftlab_harness.zerocode.parent import ZeroCodeResult, run_isolated
 
 __all__ = [
     "BadTarget", "Call", "Config", "Finding", "History", "Op", "Replayer", "Verdict", "ZeroCodeResult",
-    "check", "hammer", "load_target", "minimise", "normalise", "run_isolated",
+    "check", "load_target", "minimise", "normalise", "run_in_process", "run_isolated",
 ]

@@ -22,7 +22,7 @@ import time
 import traceback
 from typing import IO, Any
 
-from ftlab_harness.zerocode.hammer import BadTarget, Config, Hang, hammer
+from ftlab_harness.zerocode.hammer import BadTarget, Config, Hang, run_in_process
 
 EXIT_HANG = 3
 
@@ -55,7 +55,7 @@ def main(argv: list[str]) -> int:
     faulthandler.dump_traceback_later(backup + 30, exit=True)
     code = 0
     try:
-        hammer(cfg, emit, on_round)
+        run_in_process(cfg, emit, on_round)
     except BadTarget as e:
         emit("bad_input", {"detail": str(e)})
     except Hang as h:

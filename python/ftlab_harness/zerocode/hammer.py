@@ -280,6 +280,7 @@ def _classify(plan: Plan, factory: Callable[[], Any], apply: Callable[[Any, Op],
 
 
 VERIFY_ORDERS = 30
+HAMMER_BUDGET_NS = 50_000_000  # a hammer round's threads stop taking operations after 50 ms
 
 
 def _sequentially_possible(factory: Callable[[], Any], scripts: list[list[Op]], call: Call,
@@ -328,67 +329,85 @@ class Progress:
     learn_seconds: float = 0.0
 
 
-def _threads_run(obj: Any, scripts: list[list[Op]], normaliser: Optional[Callable[[Any], Any]], timeout: float,
-                 jitter: Optional[random.Random] = None) -> Optional[list[Call]]:
-    """Runs the scripts from len(scripts) threads started together; None if they did not finish.
+class _Pool:
+    """Persistent worker threads that run one round's scripts at a time (no thread start per round).
 
     Threads meet at a start line where they spin briefly (the last to arrive raises the flag),
     so threads that arrive close together leave within a microsecond or so rather than the tens of
     microseconds a blocking barrier's wake-ups take (operations of a few microseconds overlap
     only if their threads start together); after `SPIN` spins they block, so a loaded machine
-    is not starved.
-    With `jitter`, some operations are preceded by a short random busy wait, to vary interleavings.
+    is not starved. With `jitter`, some operations are preceded by a short random busy wait, to
+    vary interleavings; with `budget_ns`, a thread stops taking operations that long after the
+    start. `run` returns None if the round did not finish within `timeout` (the pool is then
+    unusable: the run ends with a hang finding).
     """
-    n = len(scripts)
-    arrive = threading.Lock()
-    arrived = [0]
-    go = [False]
-    started = threading.Event()
-    results: list[list[Call]] = [[] for _ in range(n)]
-    clock = time.perf_counter_ns
-    waits = [[jitter.choice((0, 0, 0, 5, 20, 80, 300, 1000)) if jitter else 0 for _ in s] for s in scripts]
 
-    def body(t: int) -> None:
-        out = results[t]
-        my_waits = waits[t]
-        with arrive:
-            arrived[0] += 1
-            if arrived[0] == n:
-                go[0] = True
-                started.set()
-        for _ in range(SPIN):
-            if go[0]:
-                break
-        else:
-            started.wait()
-        for k, op in enumerate(scripts[t]):
-            for _ in range(my_waits[k]):
-                pass
-            t0 = clock()
-            try:
-                value = raw_apply(obj, op)
-                if normaliser is not None:
-                    value = normaliser(value)
-                token = normalise(value, obj)
-                ok, msg = True, ""
-            except (Exception, GeneratorExit) as e:
-                ok, token = False, exception_token(e)
-                try:
-                    msg = str(e)[:200]
-                except BaseException:
-                    msg = "<str raised>"
-            t1 = clock()
-            out.append(Call(t, k, op, t0, t1, ok, token, msg))
+    def __init__(self, size: int, normaliser: Optional[Callable[[Any], Any]]) -> None:
+        self.normaliser = normaliser
+        self.wake = [threading.Event() for _ in range(size)]
+        self.done = threading.Event()
+        self.lock = threading.Lock()
+        self.job: dict[str, Any] = {}
+        for t in range(size):
+            threading.Thread(target=self._worker, args=(t,), daemon=True, name=f"zerocode-{t}").start()
 
-    pool = [threading.Thread(target=body, args=(t,), daemon=True, name=f"zerocode-{t}") for t in range(n)]
-    for th in pool:
-        th.start()
-    end = time.monotonic() + timeout
-    for th in pool:
-        th.join(max(0.0, end - time.monotonic()))
-        if th.is_alive():
+    def run(self, obj: Any, scripts: list[list[Op]], timeout: float, jitter: Optional[random.Random] = None,
+            budget_ns: int = 0) -> Optional[list[Call]]:
+        n = len(scripts)
+        waits = [[jitter.choice((0, 0, 0, 5, 20, 80, 300, 1000)) if jitter else 0 for _ in s] for s in scripts]
+        self.job = {"obj": obj, "scripts": scripts, "waits": waits, "n": n, "arrived": 0, "left": n, "go": [False],
+                    "started": threading.Event(), "results": [[] for _ in range(n)], "budget": budget_ns}
+        self.done.clear()
+        for t in range(n):
+            self.wake[t].set()
+        if not self.done.wait(timeout):
             return None
-    return [c for r in results for c in r]
+        return [c for r in self.job["results"] for c in r]
+
+    def _worker(self, t: int) -> None:
+        wake = self.wake[t]
+        clock = time.perf_counter_ns
+        while True:
+            wake.wait()
+            wake.clear()
+            job = self.job
+            obj, script, my_waits, out, go = job["obj"], job["scripts"][t], job["waits"][t], job["results"][t], job["go"]
+            normaliser = self.normaliser
+            with self.lock:
+                job["arrived"] += 1
+                if job["arrived"] == job["n"]:
+                    go[0] = True
+                    job["started"].set()
+            for _ in range(SPIN):
+                if go[0]:
+                    break
+            else:
+                job["started"].wait()
+            stop_at = clock() + job["budget"] if job["budget"] else 0
+            for k, op in enumerate(script):
+                for _ in range(my_waits[k]):
+                    pass
+                t0 = clock()
+                if stop_at and t0 > stop_at:
+                    break
+                try:
+                    value = raw_apply(obj, op)
+                    if normaliser is not None:
+                        value = normaliser(value)
+                    token = normalise(value, obj)
+                    ok, msg = True, ""
+                except (Exception, GeneratorExit) as e:
+                    ok, token = False, exception_token(e)
+                    try:
+                        msg = str(e)[:200]
+                    except BaseException:
+                        msg = "<str raised>"
+                t1 = clock()
+                out.append(Call(t, k, op, t0, t1, ok, token, msg))
+            with self.lock:
+                job["left"] -= 1
+                if job["left"] == 0:
+                    self.done.set()
 
 
 class Hang(Exception):
@@ -420,7 +439,7 @@ def round_scenario(cfg: Config, plan: Plan, round_index: int) -> tuple[str, list
     return ("hammer" if hammer_round else "lincheck"), scripts
 
 
-def hammer(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_round: Callable[[int], None] = lambda r: None) -> list[Finding]:
+def run_in_process(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_round: Callable[[int], None] = lambda r: None) -> list[Finding]:
     """Learns, then runs rounds until the first finding or the time cap. `emit(kind, data)` gets
     "plan", "progress" and "finding" events as they happen (the child streams them)."""
     findings: list[Finding] = []
@@ -452,6 +471,7 @@ def hammer(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_round: C
             return call.ok == ok and (ok or call.token == token)
         return call.ok == ok and call.token == token
 
+    pool = _Pool(max(2, cfg.threads), normaliser)
     gil = getattr(sys, "_is_gil_enabled", lambda: True)()
     switch = 1e-6 if gil else None
     old_switch = sys.getswitchinterval()
@@ -469,7 +489,8 @@ def hammer(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_round: C
             on_round(round_index)
             obj = factory()
             timeout = cfg.round_timeout
-            calls = _threads_run(obj, scripts, normaliser, timeout, random.Random(cfg.seed * 7 + round_index))
+            calls = pool.run(obj, scripts, timeout, random.Random(cfg.seed * 7 + round_index),
+                             HAMMER_BUDGET_NS if kind == "hammer" else 0)
             progress.rounds += 1
             if calls is None:
                 f = Finding("hang", f"a {kind} round did not finish within {timeout:.1f} s (hang or deadlock); "

@@ -77,7 +77,7 @@ def build_parser() -> _Parser:
                    help=f"exceptions that are by design under concurrency (added to {', '.join(DEFAULT_TRANSIENT)})")
     p.add_argument("--mode", choices=["both", "lincheck", "hammer"], default="both")
     p.add_argument("--round-timeout", type=_positive(float), default=5.0, help="a lincheck round longer than this is a hang (default 5 s)")
-    p.add_argument("--learn-seconds", type=_positive(float), default=1.0, help="sequential learning time (default 1 s)")
+    p.add_argument("--learn-seconds", type=_positive(float), default=3.0, help="cap on sequential learning time (default 3 s)")
     p.add_argument("--replay-round", type=int, default=None, metavar="R", help="rerun only round R's scenario (with --seed)")
     p.add_argument("--runs", type=_positive(int), default=1, help="independent runs with seeds seed, seed+1, ... (default 1)")
     p.add_argument("--path", action="append", default=[], metavar="DIR", help="prepend DIR to the child's PYTHONPATH (e.g. a seeded build)")

@@ -43,6 +43,7 @@ from ftlab_harness.zerocode.ops import Template, Values, discover, make_apply, r
 
 DEFAULT_TRANSIENT = ("ValueError:generator already executing", "RuntimeError:during iteration")
 LEARN_OP_TIMEOUT = 0.5
+LEARN_SEQUENCES = 150  # a fixed count (not a time) so a seed regenerates the same plan and rounds
 SPIN = 3000  # start-line spins (about 50 µs) before blocking: overlap without starving a loaded machine
 
 
@@ -70,7 +71,7 @@ class Config:
     round_timeout: float = 5.0
     max_rounds: Optional[int] = None
     replay_round: Optional[int] = None  # only regenerate this round's scenario (with `seed`)
-    learn_seconds: float = 2.0
+    learn_seconds: float = 3.0  # a cap; learning is LEARN_SEQUENCES sequences
     max_nodes: int = 20_000
 
 
@@ -123,6 +124,7 @@ class Plan:
     nondeterministic: set[str] = field(default_factory=set)
     excluded: dict[str, str] = field(default_factory=dict)
     sequential_calls: int = 0
+    truncated: bool = False  # learning hit its time cap: a replay may regenerate other rounds
     mutators: list[Template] = field(default_factory=list)
     observers: list[Template] = field(default_factory=list)
 
@@ -133,6 +135,7 @@ class Plan:
             "raises_alone": {k: sorted(v) for k, v in sorted(self.raises.items()) if v},
             "results_not_compared": sorted(self.nondeterministic),
             "sequential_calls": self.sequential_calls,
+            "learning_truncated": self.truncated,
             "mutators": sorted({t.name for t in self.mutators}),
             "observers": sorted({t.name for t in self.observers}),
         }
@@ -230,7 +233,12 @@ def learn(factory: Callable[[], Any], templates: list[Template], values: Values,
         usable.append(t)
     plan.raises.clear()  # phase A's TypeErrors from rejected generators are not behaviour
     # Phase B: random sequences, each twice: exception types alone, nondeterministic results.
-    while time.monotonic() < deadline and usable:
+    for _ in range(LEARN_SEQUENCES):
+        if not usable:
+            break
+        if time.monotonic() > deadline:
+            plan.truncated = True
+            break
         subset = rng.sample(usable, min(len(usable), rng.randint(1, 4)))
         script = [rng.choice(subset).make(rng, values) for _ in range(rng.randint(2, 12))]
         script = [op for op in script if op.name not in blocked]
@@ -246,8 +254,6 @@ def learn(factory: Callable[[], Any], templates: list[Template], values: Values,
                     plan.nondeterministic.add(op.name)
                     break
         usable = [t for t in usable if t.name not in blocked]
-        if plan.sequential_calls > 4000:
-            break
     plan.templates = usable
     _classify(plan, factory, apply, rng, run)
     if not usable:

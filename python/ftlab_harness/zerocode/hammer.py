@@ -67,6 +67,7 @@ class Config:
     transient: list[str] = field(default_factory=lambda: list(DEFAULT_TRANSIENT))
     mode: str = "both"  # both | lincheck | hammer
     hammer_every: int = 8
+    long_every: int = 3  # every 3rd lincheck round: all threads x 12-30 operations (more overlap)
     hammer_ops: int = 200
     round_timeout: float = 5.0
     max_rounds: Optional[int] = None
@@ -269,8 +270,11 @@ def _classify(plan: Plan, factory: Callable[[], Any], apply: Callable[[Any, Op],
     ops = {t.name: t for t in observers}
     for t in plan.templates:
         changed = False
-        for _ in range(3):
+        for trial in range(6):
             obj = factory()
+            for _ in range(trial % 3):  # a short random prefix: a `get` changes nothing on an empty queue
+                if run(obj, rng.choice(plan.templates).make(rng, plan.values)) is None:
+                    break
             before = [run(obj, o.make(rng, plan.values)) for o in observers]
             if run(obj, t.make(rng, plan.values)) is None:
                 break
@@ -434,8 +438,11 @@ def round_scenario(cfg: Config, plan: Plan, round_index: int) -> tuple[str, list
         subset = [rng.choice(plan.mutators), rng.choice(plan.mutators)] + ([rng.choice(plan.observers)] if plan.observers else [])
     else:
         subset = rng.sample(templates, min(len(templates), rng.choice((1, 2, 2, 3, 3, 4))))
+    long_round = not hammer_round and cfg.long_every and round_index % cfg.long_every == cfg.long_every - 1
     if hammer_round:
         threads, per = max(2, cfg.threads), cfg.hammer_ops
+    elif long_round:
+        threads, per = max(2, cfg.threads), rng.randint(12, 30)
     else:
         threads, per = rng.randint(2, max(2, cfg.threads)), 0
     scripts = []

@@ -210,6 +210,23 @@ def brute_force(calls: Sequence[Call], rep: Replayer, compare: Compare = exact) 
     return False
 
 
+MINIMISE_MAX = 30  # longer bad prefixes are reported as they are (call-by-call minimising is cubic)
+
+
+def shortest_bad_prefix(calls: Sequence[Call], rep: Replayer, compare: Compare = exact, max_nodes: int = 100_000) -> list[Call]:
+    """The shortest prefix (calls by invocation time) that is still not linearizable. Prefixes
+    of a linearizable history are linearizable, so the shortest bad one is found by bisection."""
+    ordered = sorted(calls, key=lambda c: c.invoke_ns)
+    lo, hi = 1, len(ordered)  # invariant: ordered[:hi] is not linearizable
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if check(ordered[:mid], rep, compare, max_nodes).linearizable is False:
+            hi = mid
+        else:
+            lo = mid + 1
+    return ordered[:hi]
+
+
 def explainable(calls: Sequence[Call], rep: Replayer, target: Call, compare: Compare = exact, max_nodes: int = 20_000) -> bool:
     """Whether some real-time-respecting order reproduces `target`'s outcome (others unchecked)."""
     def only_target(call: Call, ok: bool, token: Token) -> bool:
@@ -229,7 +246,9 @@ def minimise(calls: Sequence[Call], rep: Replayer, compare: Compare = exact, max
     outcome that no order gives is kept with every call invoked before it responded (its
     possible causes).
     """
-    current = list(calls)
+    current = shortest_bad_prefix(calls, rep, compare, max_nodes)
+    if len(current) > MINIMISE_MAX:
+        return current
     alone = {id(c) for c in current if explainable(current, rep, c, compare)}
     never = [c for c in current if id(c) not in alone]
     keep = {id(c) for c in current if any(c.invoke_ns <= r.response_ns for r in never)}

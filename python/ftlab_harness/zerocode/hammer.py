@@ -197,7 +197,7 @@ def learn(factory: Callable[[], Any], templates: list[Template], values: Values,
             plan.excluded[op.name] = f"blocked for {LEARN_OP_TIMEOUT} s when run alone ({op.label()})"
             return None
         ok, token = out
-        if ok:
+        if ok and op.name not in ("repr", "pickle"):
             values.harvest_token(token)
         else:
             plan.raises.setdefault(op.name, set()).add(token[1])
@@ -266,7 +266,7 @@ def _classify(plan: Plan, factory: Callable[[], Any], apply: Callable[[Any, Op],
               rng: random.Random, run: Callable[[Any, Op], Optional[tuple[bool, Token]]]) -> None:
     """Observers: operations without arguments (properties, len, repr, ...). Mutators: operations
     after which some observer answers differently. Rounds pair them, so a write meets a read."""
-    observers = [t for t in plan.templates if t.fixed is None and not t.gens or t.fixed is not None and not t.fixed.args]
+    observers = [t for t in plan.templates if t.no_arguments]
     ops = {t.name: t for t in observers}
     for t in plan.templates:
         changed = False
@@ -364,7 +364,7 @@ class _Pool:
     def run(self, obj: Any, scripts: list[list[Op]], timeout: float, jitter: Optional[random.Random] = None,
             budget_ns: int = 0) -> Optional[list[Call]]:
         n = len(scripts)
-        waits = [[jitter.choice((0, 0, 0, 5, 20, 80, 300, 1000)) if jitter else 0 for _ in s] for s in scripts]
+        waits = [[jitter.choice((0, 0, 0, 5, 20, 80, 300, 1000, 3000)) if jitter else 0 for _ in s] for s in scripts]
         self.job = {"obj": obj, "scripts": scripts, "waits": waits, "n": n, "arrived": 0, "left": n, "go": [False],
                     "started": threading.Event(), "results": [[] for _ in range(n)], "budget": budget_ns}
         self.done.clear()
@@ -433,7 +433,8 @@ def round_scenario(cfg: Config, plan: Plan, round_index: int) -> tuple[str, list
     templates = plan.templates
     pick = rng.random()
     if pick < 0.6 and plan.mutators and plan.observers:  # a writer meets a reader (or itself)
-        subset = [rng.choice(plan.mutators), rng.choice(plan.observers)]
+        m = rng.choice(plan.mutators)
+        subset = [m, m, rng.choice(plan.observers)]  # two writes to one read: writes must collide
     elif pick < 0.8 and plan.mutators:
         subset = [rng.choice(plan.mutators), rng.choice(plan.mutators)] + ([rng.choice(plan.observers)] if plan.observers else [])
     else:

@@ -45,8 +45,17 @@ class Values:
 
     def __init__(self) -> None:
         self.ints: list[int] = [0, 1, 2, 3, -1]
-        self.strs: list[str] = ["a", "b", "k"]
-        self.keys: list[Any] = []
+        self.default_strs: list[str] = ["a", "b", "k"]
+        self.strs: list[str] = []  # harvested
+
+    def str(self, rng: random.Random) -> str:
+        """A harvested string most of the time (the keys the object knows), else a default."""
+        if self.strs and rng.random() < 0.9:
+            return rng.choice(self.strs)
+        return rng.choice(self.default_strs)
+
+    def strs_or_defaults(self) -> list[str]:
+        return self.strs or self.default_strs
 
     def harvest(self, value: Any, limit: int = 64) -> None:
         """Adds scalars found in `value` (nested containers searched a little)."""
@@ -80,7 +89,7 @@ class Values:
         if r < 0.4:
             return rng.choice(self.ints) if rng.random() < 0.7 else rng.randrange(1000)
         if r < 0.8:
-            return rng.choice(self.strs)
+            return self.str(rng)
         if r < 0.9:
             return None
         return rng.choice((b"x", 2.5, (1, 2)))
@@ -100,7 +109,7 @@ def _kind_gen(kind: str) -> Callable[[random.Random, Values], Any]:
         "int": lambda r, v: r.choice(v.ints) if r.random() < 0.75 else r.randrange(1000),
         "smallint": lambda r, v: r.choice((0, 1, 2, 3)),
         "float": lambda r, v: r.choice((0.0, 0.5, 1.0, 2.5)),
-        "str": lambda r, v: r.choice(v.strs),
+        "str": lambda r, v: v.str(r),
         "bytes": lambda r, v: b"x" * r.choice((1, 2, 3, 8, 64)),
         "bool": lambda r, v: r.random() < 0.5,
         "none": lambda r, v: None,
@@ -108,9 +117,9 @@ def _kind_gen(kind: str) -> Callable[[random.Random, Values], Any]:
         "block": lambda r, v: False,
         "callable": lambda r, v: int,
         "list[int]": lambda r, v: _int_list(r),
-        "list[str]": lambda r, v: r.sample(v.strs, r.randint(0, min(3, len(v.strs)))),
+        "list[str]": lambda r, v: r.sample(v.strs_or_defaults(), r.randint(0, min(3, len(v.strs_or_defaults())))),
         "list[any]": lambda r, v: [v.any(r) for _ in range(r.choice((0, 1, 3)))],
-        "dict": lambda r, v: {k: r.randrange(1000) for k in r.sample(v.strs, r.randint(1, min(3, len(v.strs))))},
+        "dict": lambda r, v: {k: r.randrange(1000) for k in r.sample(v.strs_or_defaults(), r.randint(1, min(3, len(v.strs_or_defaults()))))},
         "any": lambda r, v: v.any(r),
         "slice": lambda r, v: r.choice((slice(0, 2), slice(1, None), slice(None, None, -1), slice(-2, None))),
     }
@@ -169,6 +178,13 @@ class Template:
     gens: list[Gen] = field(default_factory=list)
     fixed: Optional[Op] = None  # an explicit op with literal arguments: always exactly this
     source: str = ""  # where the arguments came from (stub, hints, signature, guess, explicit)
+    zero_arg: bool = False  # a method known to take no arguments (an observer candidate)
+
+    @property
+    def no_arguments(self) -> bool:
+        if self.fixed is not None:
+            return not self.fixed.args and not self.fixed.kwargs
+        return self.zero_arg or (not self.gens and self.kind != "setprop")
 
     def make(self, rng: random.Random, values: Values) -> Op:
         if self.fixed is not None:
@@ -360,7 +376,7 @@ def _method_template(name: str, value: Any, stub_params: Optional[dict[str, str]
         sig = None
     if sig is None and stub_params is not None:
         params = [Param(p, kind_of_annotation(h) or NAME_KINDS.get(p, "any")) for p, h in stub_params.items() if p != "self"]
-        return Template(name, "method", [params_gen(params)], source=source)
+        return Template(name, "method", [params_gen(params)], source=source, zero_arg=not params)
     if sig is None:
         return Template(name, "method", _guess_gens(), source="guess (no signature)")
     if not stub_params:
@@ -371,6 +387,8 @@ def _method_template(name: str, value: Any, stub_params: Optional[dict[str, str]
             pass
     params = _params_from_signature(sig, hints) or []
     gens = [params_gen(params)]
+    if not params:
+        return Template(name, "method", gens, source=source, zero_arg=True)
     untyped = [p for p in params if p.kind == "any" and not hints.get(p.name)]
     if untyped:  # try each untyped parameter as an int and as a str too; learning keeps what works
         for kind in ("int", "str"):
@@ -386,7 +404,7 @@ def _protocol_template(proto: str, obj: Any) -> Template:
             return _kind_gen("slice")(r, v)
         if x < 0.6:
             return r.choice(v.ints)
-        return r.choice(v.strs)
+        return v.str(r)
 
     sequence = _type_defines(obj, "__len__") and _type_defines(obj, "__getitem__") and not isinstance(obj, dict) \
         and not hasattr(obj, "keys")

@@ -197,8 +197,9 @@ def learn(factory: Callable[[], Any], templates: list[Template], values: Values,
             plan.excluded[op.name] = f"blocked for {LEARN_OP_TIMEOUT} s when run alone ({op.label()})"
             return None
         ok, token = out
-        if ok and op.name not in ("repr", "pickle"):
-            values.harvest_token(token)
+        if ok:
+            if op.name not in ("repr", "pickle"):
+                values.harvest_token(token)
         else:
             plan.raises.setdefault(op.name, set()).add(token[1])
         return ok, token  # type: ignore[no-any-return]
@@ -266,22 +267,27 @@ def _classify(plan: Plan, factory: Callable[[], Any], apply: Callable[[Any, Op],
               rng: random.Random, run: Callable[[Any, Op], Optional[tuple[bool, Token]]]) -> None:
     """Observers: operations without arguments (properties, len, repr, ...). Mutators: operations
     after which some observer answers differently. Rounds pair them, so a write meets a read."""
-    observers = [t for t in plan.templates if t.no_arguments]
+    candidates = [t for t in plan.templates if t.no_arguments]
+
+    def changes(t: Template, watched: list[Template]) -> bool:
+        """Whether `t` changes what `watched` answer (after a random prefix of 0-2 operations)."""
+        for trial in range(10):
+            obj = factory()
+            for _ in range(trial % 3):  # a `get` changes nothing on an empty queue
+                if run(obj, rng.choice(plan.templates).make(rng, plan.values)) is None:
+                    return False
+            before = [run(obj, o.make(rng, plan.values)) for o in watched if o is not t]
+            if run(obj, t.make(rng, plan.values)) is None:
+                return False
+            after = [run(obj, o.make(rng, plan.values)) for o in watched if o is not t]
+            if before != after:
+                return True
+        return False
+
+    observers = [t for t in candidates if not changes(t, candidates)]  # `clear` takes no argument either
     ops = {t.name: t for t in observers}
     for t in plan.templates:
-        changed = False
-        for trial in range(6):
-            obj = factory()
-            for _ in range(trial % 3):  # a short random prefix: a `get` changes nothing on an empty queue
-                if run(obj, rng.choice(plan.templates).make(rng, plan.values)) is None:
-                    break
-            before = [run(obj, o.make(rng, plan.values)) for o in observers]
-            if run(obj, t.make(rng, plan.values)) is None:
-                break
-            after = [run(obj, o.make(rng, plan.values)) for o in observers]
-            if before != after:
-                changed = True
-                break
+        changed = t not in observers and changes(t, observers)
         if changed:
             plan.mutators.append(t)
     if any(t.kind != "setprop" for t in plan.mutators):  # setters are blunt: random subsets cover them

@@ -41,7 +41,7 @@ from ftlab_harness.zerocode import lincheck
 from ftlab_harness.zerocode.history import Call, Finding, History, Op, Token, exception_token, normalise
 from ftlab_harness.zerocode.ops import Template, Values, discover, make_apply, raw_apply
 
-DEFAULT_TRANSIENT = ("ValueError:generator already executing", "RuntimeError:during iteration")
+DEFAULT_TRANSIENT = ("ValueError:generator already executing", "RuntimeError:during iteration", "BufferError:")
 LEARN_OP_TIMEOUT = 0.5
 LEARN_SEQUENCES = 150  # a fixed count (not a time) so a seed regenerates the same plan and rounds
 SPIN = 3000  # start-line spins (about 50 µs) before blocking: overlap without starving a loaded machine
@@ -74,6 +74,7 @@ class Config:
     replay_round: Optional[int] = None  # only regenerate this round's scenario (with `seed`)
     learn_seconds: float = 3.0  # a cap; learning is LEARN_SEQUENCES sequences
     max_nodes: int = 20_000
+    check_seconds: float = 0.1  # per history; beyond it the round is undecided (counted, never reported)
 
 
 def load_target(spec: str) -> tuple[Callable[[], Any], list[Any]]:
@@ -125,6 +126,7 @@ class Plan:
     nondeterministic: set[str] = field(default_factory=set)
     excluded: dict[str, str] = field(default_factory=dict)
     sequential_calls: int = 0
+    picklable: bool = False  # the object pickles: the checker merges equal states
     truncated: bool = False  # learning hit its time cap: a replay may regenerate other rounds
     mutators: list[Template] = field(default_factory=list)
     observers: list[Template] = field(default_factory=list)
@@ -137,6 +139,7 @@ class Plan:
             "results_not_compared": sorted(self.nondeterministic),
             "sequential_calls": self.sequential_calls,
             "learning_truncated": self.truncated,
+            "picklable": self.picklable,
             "mutators": sorted({t.name for t in self.mutators}),
             "observers": sorted({t.name for t in self.observers}),
         }
@@ -426,6 +429,30 @@ class _Pool:
                     self.done.set()
 
 
+FINAL_READS = 4
+
+
+def _final_reads(obj: Any, plan: Plan, thread: int, normaliser: Optional[Callable[[Any], Any]],
+                 rng: random.Random) -> list[Call]:
+    """After the threads: up to `FINAL_READS` observers read once each, in real time after every
+    other call, so a lost update shows in the final state (a read-only suffix to the history)."""
+    chosen = rng.sample(plan.observers, min(FINAL_READS, len(plan.observers)))
+    out = []
+    clock = time.perf_counter_ns
+    for k, t in enumerate(chosen):
+        op = t.make(rng, plan.values)
+        t0 = clock()
+        try:
+            value = raw_apply(obj, op)
+            if normaliser is not None:
+                value = normaliser(value)
+            ok, token, msg = True, normalise(value, obj), ""
+        except (Exception, GeneratorExit) as e:
+            ok, token, msg = False, exception_token(e), str(e)[:200]
+        out.append(Call(thread, k, op, t0, clock(), ok, token, msg))
+    return out
+
+
 class Hang(Exception):
     def __init__(self, finding: Finding) -> None:
         super().__init__(finding.detail)
@@ -449,7 +476,8 @@ def round_scenario(cfg: Config, plan: Plan, round_index: int) -> tuple[str, list
     if hammer_round:
         threads, per = max(2, cfg.threads), cfg.hammer_ops
     elif long_round:
-        threads, per = max(2, cfg.threads), rng.randint(12, 30)
+        # without pickled states the checker cannot merge orders: keep long rounds shorter
+        threads, per = max(2, cfg.threads), rng.randint(12, 30) if plan.picklable else rng.randint(6, 12)
     else:
         threads, per = rng.randint(2, max(2, cfg.threads)), 0
     scripts = []
@@ -482,9 +510,10 @@ def run_in_process(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_
     t_learn = time.monotonic()
     plan = learn(factory, templates, values, apply, rng, cfg.learn_seconds)
     progress = Progress(learn_seconds=round(time.monotonic() - t_learn, 3))
-    emit("plan", dict(plan.summary(), learn_seconds=progress.learn_seconds))
     transient = _Transient(cfg.transient)
     rep = lincheck.Replayer(factory, apply)
+    plan.picklable = rep.use_pickle
+    emit("plan", dict(plan.summary(), learn_seconds=progress.learn_seconds))
 
     def compare(call: Call, ok: bool, token: Token) -> bool:
         if call.op.name in plan.nondeterministic:
@@ -517,6 +546,8 @@ def run_in_process(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_
                             f"operations: " + "; ".join(f"t{t}: " + ", ".join(op.label() for op in s[:8]) for t, s in enumerate(scripts)),
                             round(time.monotonic() - started, 3), cfg.seed, round_index)
                 raise Hang(f)
+            if kind == "lincheck" and plan.observers:
+                calls.extend(_final_reads(obj, plan, len(scripts), normaliser, random.Random(round_index)))
             progress.calls += len(calls)
             kept = [c for c in calls if not transient.match(c)]
             finding: Optional[Finding] = None
@@ -536,7 +567,7 @@ def run_in_process(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_
             else:
                 progress.lincheck_rounds += 1
                 t0 = time.perf_counter()
-                verdict = lincheck.check(kept, rep, compare, cfg.max_nodes)
+                verdict = lincheck.check(kept, rep, compare, cfg.max_nodes, cfg.check_seconds)
                 progress.check_seconds += time.perf_counter() - t0
                 if verdict.linearizable is None:
                     progress.undecided += 1

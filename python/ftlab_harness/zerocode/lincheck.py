@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import pickle
+import time
 import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Optional, Sequence
@@ -80,7 +81,9 @@ class Replayer:
 class _Search:
     """One search over one history; `prefix` is the path of call indices from the root."""
 
-    def __init__(self, calls: Sequence[Call], rep: Replayer, compare: Compare, realtime: bool, max_nodes: int) -> None:
+    def __init__(self, calls: Sequence[Call], rep: Replayer, compare: Compare, realtime: bool, max_nodes: int,
+                 max_seconds: Optional[float] = None) -> None:
+        self.deadline = time.perf_counter() + max_seconds if max_seconds else None
         self.calls = calls
         self.rep = rep
         self.compare = compare
@@ -134,7 +137,7 @@ class _Search:
             self.order = list(prefix)
             return True
         self.nodes += 1
-        if self.nodes > self.max_nodes:
+        if self.nodes > self.max_nodes or (self.deadline is not None and not self.nodes & 31 and time.perf_counter() > self.deadline):
             raise _Budget
         n = len(self.calls)
         pending = [i for i in range(n) if not mask >> i & 1]
@@ -182,9 +185,11 @@ class Verdict:
     nodes: int
 
 
-def check(calls: Sequence[Call], rep: Replayer, compare: Compare = exact, max_nodes: int = 100_000) -> Verdict:
-    """Wing–Gong/Lowe search: is `calls` linearizable against the sequential replays of `rep`?"""
-    search = _Search(calls, rep, compare, realtime=True, max_nodes=max_nodes)
+def check(calls: Sequence[Call], rep: Replayer, compare: Compare = exact, max_nodes: int = 100_000,
+          max_seconds: Optional[float] = None) -> Verdict:
+    """Wing–Gong/Lowe search: is `calls` linearizable against the sequential replays of `rep`?
+    None (undecided) after `max_nodes` nodes or `max_seconds`."""
+    search = _Search(calls, rep, compare, realtime=True, max_nodes=max_nodes, max_seconds=max_seconds)
     ok = search.run()
     return Verdict(ok, search.order, search.nodes)
 

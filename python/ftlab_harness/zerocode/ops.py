@@ -493,10 +493,10 @@ def make_apply(normaliser: Optional[Callable[[Any], Any]] = None) -> Callable[[A
     def apply(obj: Any, op: Op) -> tuple[bool, Token]:
         try:
             value = raw_apply(obj, op)
+            if normaliser is not None:
+                value = normaliser(value)
+            return True, normalise(value, obj)
         except (Exception, GeneratorExit) as e:
             return False, exception_token(e)
-        if normaliser is not None:
-            value = normaliser(value)
-        return True, normalise(value, obj)
 
     return apply

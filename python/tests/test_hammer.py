@@ -75,9 +75,10 @@ def test_exception_never_raised_alone_is_a_finding() -> None:
 
 
 def test_replay_round_regenerates_the_same_scenario() -> None:
-    from ftlab_harness.zerocode.hammer import round_scenario, learn
-    from ftlab_harness.zerocode.ops import Values, make_apply
     import random
+
+    from ftlab_harness.zerocode.hammer import learn, round_scenario
+    from ftlab_harness.zerocode.ops import Values, make_apply
 
     factory, _ = load_target("collections:deque")
     cfg = Config(target="collections:deque", seed=5)

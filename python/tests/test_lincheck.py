@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import itertools
 import random
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 import pytest
 
 from ftlab_harness.zerocode.history import Call, Op, normalise
-from ftlab_harness.zerocode.lincheck import Replayer, brute_force, check, check_ignoring_realtime, minimise
+from ftlab_harness.zerocode.lincheck import (
+    Replayer,
+    brute_force,
+    check,
+    check_ignoring_realtime,
+    minimise,
+)
 from ftlab_harness.zerocode.ops import make_apply
 
 
@@ -41,7 +47,7 @@ class Fifo:
     def put(self, x: int) -> None:
         self.items.append(x)
 
-    def get(self) -> Optional[int]:
+    def get(self) -> int | None:
         return self.items.pop(0) if self.items else None
 
 

@@ -15,7 +15,6 @@ import random
 import statistics
 import sys
 import time
-from typing import Optional
 
 from ftlab_harness.zerocode import lincheck
 from ftlab_harness.zerocode.hammer import _Pool, learn, load_target
@@ -23,7 +22,7 @@ from ftlab_harness.zerocode.history import Call
 from ftlab_harness.zerocode.ops import Values, discover, make_apply
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m ftlab_harness.zerocode.bench", description=__doc__.splitlines()[0])
     p.add_argument("--target", default="collections:deque")
     p.add_argument("--ops-list", default="append,appendleft,pop,popleft,len", help="operations (comma-separated; '' = all)")
@@ -49,7 +48,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             return 1
         histories.append(calls)
     if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     print(f"checker benchmark: {args.target} ops {include or 'all'}, {args.rounds} recorded rounds of "
           f"{args.threads} threads x {args.ops} operations, {sys.implementation.name} {sys.version.split()[0]}"
           f"{' (free-threaded)' if not getattr(sys, '_is_gil_enabled', lambda: True)() else ''}, one CPU")

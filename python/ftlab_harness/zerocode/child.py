@@ -12,6 +12,10 @@ exits with status 1 ("Timeout (...)!" on stderr). The process leaves with `os._e
 daemon threads cannot hang interpreter shutdown.
 """
 
+# The code under test may raise anything, and a harness that dies with it reports nothing:
+# blind excepts here are deliberate.
+# ruff: noqa: BLE001
+
 from __future__ import annotations
 
 import faulthandler
@@ -31,7 +35,7 @@ class Events:
     """Appends one JSON line per event, flushed and fsynced: nothing is lost to a later crash."""
 
     def __init__(self, path: str) -> None:
-        self.file: IO[str] = open(path, "a", encoding="utf-8")
+        self.file: IO[str] = open(path, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole run, closed at its end
 
     def __call__(self, kind: str, data: dict[str, Any]) -> None:
         self.file.write(json.dumps(dict(data, event=kind, wall=time.time()), default=repr) + "\n")

@@ -17,7 +17,7 @@ import json
 import random
 import sys
 from pathlib import Path
-from typing import NoReturn, Optional
+from typing import NoReturn
 
 from ftlab_harness.zerocode.hammer import DEFAULT_TRANSIENT, Config
 from ftlab_harness.zerocode.parent import ZeroCodeResult, run_isolated
@@ -32,7 +32,7 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _positive(kind: type) -> "argparse._ActionType":  # type: ignore[name-defined]
+def _positive(kind: type) -> argparse._ActionType:  # type: ignore[name-defined]
     def parse(text: str) -> object:
         try:
             value = kind(text)
@@ -114,7 +114,7 @@ def describe(res: ZeroCodeResult, quiet: bool = False) -> str:
     return "\n".join(parts)
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
         args = build_parser().parse_args(argv)
@@ -126,7 +126,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     out = None
     if args.jsonl:
         Path(args.jsonl).parent.mkdir(parents=True, exist_ok=True)
-        out = open(args.jsonl, "a", encoding="utf-8")
+        out = open(args.jsonl, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole run, closed at its end
     try:
         for k in range(args.runs):
             res = run_isolated(config_from(args, seed + k), args.path)

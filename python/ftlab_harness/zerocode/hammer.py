@@ -25,6 +25,10 @@ exceptions (by design under concurrency, e.g. "generator already executing", "mu
 iteration") are dropped from histories before checking. Stdlib only.
 """
 
+# The code under test may raise anything, and a harness that dies with it reports nothing:
+# blind excepts here are deliberate.
+# ruff: noqa: BLE001
+
 from __future__ import annotations
 
 import ast
@@ -35,11 +39,26 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 from ftlab_harness.zerocode import lincheck
-from ftlab_harness.zerocode.history import Call, Finding, History, Op, Token, exception_token, normalise
-from ftlab_harness.zerocode.ops import Template, Values, discover, make_apply, raw_apply
+from ftlab_harness.zerocode.history import (
+    Call,
+    Finding,
+    History,
+    Op,
+    Token,
+    exception_token,
+    normalise,
+)
+from ftlab_harness.zerocode.ops import (
+    Gen,
+    Template,
+    Values,
+    discover,
+    make_apply,
+    raw_apply,
+)
 
 DEFAULT_TRANSIENT = ("ValueError:generator already executing", "RuntimeError:during iteration", "BufferError:")
 LEARN_OP_TIMEOUT = 0.5
@@ -61,17 +80,17 @@ class Config:
     threads: int = 4
     ops_min: int = 2
     ops_max: int = 6
-    ops: Optional[list[str]] = None  # explicit operation list (names or name(literals))
+    ops: list[str] | None = None  # explicit operation list (names or name(literals))
     exclude: list[str] = field(default_factory=list)
-    normaliser: Optional[str] = None  # module:function applied to every result before comparing
+    normaliser: str | None = None  # module:function applied to every result before comparing
     transient: list[str] = field(default_factory=lambda: list(DEFAULT_TRANSIENT))
     mode: str = "both"  # both | lincheck | hammer
     hammer_every: int = 8
     long_every: int = 3  # every 3rd lincheck round: all threads x 12-30 operations (more overlap)
     hammer_ops: int = 200
     round_timeout: float = 5.0
-    max_rounds: Optional[int] = None
-    replay_round: Optional[int] = None  # only regenerate this round's scenario (with `seed`)
+    max_rounds: int | None = None
+    replay_round: int | None = None  # only regenerate this round's scenario (with `seed`)
     learn_seconds: float = 3.0  # a cap; learning is LEARN_SEQUENCES sequences
     max_nodes: int = 20_000
     check_seconds: float = 0.1  # per history; beyond it the round is undecided (counted, never reported)
@@ -192,7 +211,7 @@ def learn(factory: Callable[[], Any], templates: list[Template], values: Values,
     deadline = time.monotonic() + seconds
     blocked: set[str] = set()
 
-    def run(obj: Any, op: Op) -> Optional[tuple[bool, Token]]:
+    def run(obj: Any, op: Op) -> tuple[bool, Token] | None:
         finished, out = runner.call(lambda: apply(obj, op), LEARN_OP_TIMEOUT)
         plan.sequential_calls += 1
         if not finished:
@@ -210,6 +229,7 @@ def learn(factory: Callable[[], Any], templates: list[Template], values: Values,
     # Phase A: each argument generator alone on fresh objects; keep the ones accepted.
     usable: list[Template] = []
     for t in templates:
+        trials: list[tuple[Gen | None, Op]]
         if t.fixed is not None or not t.gens:
             trials = [(None, t.make(rng, values)) for _ in range(3)]
         else:
@@ -247,7 +267,7 @@ def learn(factory: Callable[[], Any], templates: list[Template], values: Values,
         subset = rng.sample(usable, min(len(usable), rng.randint(1, 4)))
         script = [rng.choice(subset).make(rng, values) for _ in range(rng.randint(2, 12))]
         script = [op for op in script if op.name not in blocked]
-        outs: list[list[Optional[tuple[bool, Token]]]] = []
+        outs: list[list[tuple[bool, Token] | None]] = []
         for _ in range(2):
             obj = factory()
             outs.append([run(obj, op) for op in script])
@@ -267,7 +287,7 @@ def learn(factory: Callable[[], Any], templates: list[Template], values: Values,
 
 
 def _classify(plan: Plan, factory: Callable[[], Any], apply: Callable[[Any, Op], tuple[bool, Token]],
-              rng: random.Random, run: Callable[[Any, Op], Optional[tuple[bool, Token]]]) -> None:
+              rng: random.Random, run: Callable[[Any, Op], tuple[bool, Token] | None]) -> None:
     """Observers: operations without arguments (properties, len, repr, ...). Mutators: operations
     after which some observer answers differently. Rounds pair them, so a write meets a read."""
     candidates = [t for t in plan.templates if t.no_arguments]
@@ -361,7 +381,7 @@ class _Pool:
     unusable: the run ends with a hang finding).
     """
 
-    def __init__(self, size: int, normaliser: Optional[Callable[[Any], Any]]) -> None:
+    def __init__(self, size: int, normaliser: Callable[[Any], Any] | None) -> None:
         self.normaliser = normaliser
         self.wake = [threading.Event() for _ in range(size)]
         self.done = threading.Event()
@@ -370,8 +390,8 @@ class _Pool:
         for t in range(size):
             threading.Thread(target=self._worker, args=(t,), daemon=True, name=f"zerocode-{t}").start()
 
-    def run(self, obj: Any, scripts: list[list[Op]], timeout: float, jitter: Optional[random.Random] = None,
-            budget_ns: int = 0) -> Optional[list[Call]]:
+    def run(self, obj: Any, scripts: list[list[Op]], timeout: float, jitter: random.Random | None = None,
+            budget_ns: int = 0) -> list[Call] | None:
         n = len(scripts)
         waits = [[jitter.choice((0, 0, 0, 5, 20, 80, 300, 1000, 3000)) if jitter else 0 for _ in s] for s in scripts]
         self.job = {"obj": obj, "scripts": scripts, "waits": waits, "n": n, "arrived": 0, "left": n, "go": [False],
@@ -432,7 +452,7 @@ class _Pool:
 FINAL_READS = 4
 
 
-def _final_reads(obj: Any, plan: Plan, thread: int, normaliser: Optional[Callable[[Any], Any]],
+def _final_reads(obj: Any, plan: Plan, thread: int, normaliser: Callable[[Any], Any] | None,
                  rng: random.Random) -> list[Call]:
     """After the threads: up to `FINAL_READS` observers read once each, in real time after every
     other call, so a lost update shows in the final state (a read-only suffix to the history)."""
@@ -550,7 +570,7 @@ def run_in_process(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_
                 calls.extend(_final_reads(obj, plan, len(scripts), normaliser, random.Random(round_index)))
             progress.calls += len(calls)
             kept = [c for c in calls if not transient.match(c)]
-            finding: Optional[Finding] = None
+            finding: Finding | None = None
             if kind == "hammer":
                 progress.hammer_rounds += 1
                 for c in kept:

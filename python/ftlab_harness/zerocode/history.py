@@ -12,6 +12,10 @@ compare with `==`, hash, and survive JSON (`as_json`/`from_json` keep ops and to
 a token is stored as its `repr`, which is all a report needs). Stdlib only, Python 3.9+.
 """
 
+# The code under test may raise anything, and a harness that dies with it reports nothing:
+# blind excepts here are deliberate.
+# ruff: noqa: BLE001, S110
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,7 +23,7 @@ import math
 import pickle
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Callable
 
 SCHEMA_VERSION = 1
 
@@ -35,8 +39,8 @@ class Op:
 
     name: str
     kind: str = "method"  # method | property | setprop | protocol | call
-    args: Tuple[Any, ...] = ()
-    kwargs: Tuple[Tuple[str, Any], ...] = ()
+    args: tuple[Any, ...] = ()
+    kwargs: tuple[tuple[str, Any], ...] = ()
 
     def label(self) -> str:
         """`name(args)` as a reader would write it (arguments shortened)."""
@@ -62,7 +66,7 @@ class Call:
     exc_message: str = ""  # raised calls: str(exception), for reports only
 
     @property
-    def exc_type(self) -> Optional[str]:
+    def exc_type(self) -> str | None:
         return self.token[1] if not self.ok else None
 
     def describe(self) -> str:
@@ -78,7 +82,7 @@ class History:
     seed: int
     round: int
 
-    def describe(self, t0: Optional[int] = None) -> str:
+    def describe(self, t0: int | None = None) -> str:
         """One line per call, by invocation time, with times in µs from the first invocation."""
         if not self.calls:
             return "(empty)"
@@ -96,8 +100,8 @@ class Finding:
     kind: str  # crash | hang | unexpected_exception | not_linearizable | bad_input | error
     detail: str
     seconds_to_detect: float = 0.0
-    seed: Optional[int] = None
-    round: Optional[int] = None
+    seed: int | None = None
+    round: int | None = None
     history: str = ""  # minimised history, human-readable
     op: str = ""
     extra: dict[str, Any] = field(default_factory=dict)

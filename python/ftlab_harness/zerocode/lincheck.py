@@ -20,14 +20,19 @@ linearizable. `check_ignoring_realtime` is the deliberately broken twin that the
 Stdlib only.
 """
 
+# The code under test may raise anything, and a harness that dies with it reports nothing:
+# blind excepts here are deliberate.
+# ruff: noqa: BLE001
+
 from __future__ import annotations
 
 import itertools
 import pickle
 import time
 import warnings
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Hashable, Optional, Sequence
+from typing import Any, Callable
 
 from ftlab_harness.zerocode.history import Call, Op, Token
 
@@ -62,7 +67,7 @@ class Replayer:
         self.replays = 0  # fresh objects made (a cost measure for benchmarks)
 
     @staticmethod
-    def _pickle_of(obj: Any) -> Optional[bytes]:
+    def _pickle_of(obj: Any) -> bytes | None:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -82,7 +87,7 @@ class _Search:
     """One search over one history; `prefix` is the path of call indices from the root."""
 
     def __init__(self, calls: Sequence[Call], rep: Replayer, compare: Compare, realtime: bool, max_nodes: int,
-                 max_seconds: Optional[float] = None) -> None:
+                 max_seconds: float | None = None) -> None:
         self.deadline = time.perf_counter() + max_seconds if max_seconds else None
         self.calls = calls
         self.rep = rep
@@ -95,7 +100,7 @@ class _Search:
         self.ids = [rep.op_id(c.op) for c in calls]
         self.memo: set[tuple[int, Hashable]] = set()
         self.live: Any = None
-        self.live_prefix: Optional[tuple[int, ...]] = None
+        self.live_prefix: tuple[int, ...] | None = None
         self.order: list[int] = []
 
     def _materialise(self, prefix: tuple[int, ...]) -> Any:
@@ -124,7 +129,7 @@ class _Search:
             self.rep.trans[key] = (ok, token, nxt)
         return ok, token, nxt
 
-    def run(self) -> Optional[bool]:
+    def run(self) -> bool | None:
         n = len(self.calls)
         root: Hashable = self.rep._pickle_of(self._materialise(())) if self.rep.use_pickle else ()
         try:
@@ -180,13 +185,13 @@ class _Budget(Exception):
 class Verdict:
     """The outcome of one check: `linearizable` is None when the node budget ran out."""
 
-    linearizable: Optional[bool]
+    linearizable: bool | None
     order: list[int]  # a witness order (indices into the calls) when linearizable
     nodes: int
 
 
 def check(calls: Sequence[Call], rep: Replayer, compare: Compare = exact, max_nodes: int = 100_000,
-          max_seconds: Optional[float] = None) -> Verdict:
+          max_seconds: float | None = None) -> Verdict:
     """Wing–Gong/Lowe search: is `calls` linearizable against the sequential replays of `rep`?
     None (undecided) after `max_nodes` nodes or `max_seconds`."""
     search = _Search(calls, rep, compare, realtime=True, max_nodes=max_nodes, max_seconds=max_seconds)

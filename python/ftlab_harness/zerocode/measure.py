@@ -20,7 +20,7 @@ import json
 import os
 import statistics
 import sys
-from typing import Any, Optional
+from typing import Any
 
 from ftlab_harness.zerocode.hammer import Config
 from ftlab_harness.zerocode.parent import ZeroCodeResult, run_isolated
@@ -69,10 +69,10 @@ CLEAN: list[tuple[str, str, dict[str, Any]]] = [
 SETS = {"twins": TWINS, "realbugs": REALBUGS, "clean": CLEAN}
 
 
-def measure(which: str, runs: int, seconds: float, seed: int, paths: list[str], jsonl: Optional[str],
-            only: Optional[list[str]] = None) -> list[tuple[str, list[ZeroCodeResult]]]:
+def measure(which: str, runs: int, seconds: float, seed: int, paths: list[str], jsonl: str | None,
+            only: list[str] | None = None) -> list[tuple[str, list[ZeroCodeResult]]]:
     out = []
-    sink = open(jsonl, "a", encoding="utf-8") if jsonl else None
+    sink = open(jsonl, "a", encoding="utf-8") if jsonl else None  # noqa: SIM115 - open for the whole run, closed at its end
     try:
         for name, target, extra in SETS[which]:
             if only and not any(o in name or o in target for o in only):
@@ -105,7 +105,7 @@ def table(rows: list[tuple[str, list[ZeroCodeResult]]]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m ftlab_harness.zerocode.measure", description=__doc__.splitlines()[0])
     p.add_argument("which", choices=sorted(SETS))
     p.add_argument("--runs", type=int, default=1)

@@ -15,6 +15,10 @@ once (see `history.normalise`). It is used both by the concurrent threads and by
 the checker, so the two can never disagree on what an operation means.
 """
 
+# The code under test may raise anything, and a harness that dies with it reports nothing:
+# blind excepts here are deliberate.
+# ruff: noqa: BLE001, S110, S112
+
 from __future__ import annotations
 
 import ast
@@ -25,8 +29,9 @@ import pickle
 import random
 import sys
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable
 
 from ftlab_harness.zerocode.history import Op, Token, exception_token, normalise
 
@@ -48,7 +53,7 @@ class Values:
         self.default_strs: list[str] = ["a", "b", "k"]
         self.strs: list[str] = []  # harvested
 
-    def str(self, rng: random.Random) -> str:
+    def pick_str(self, rng: random.Random) -> str:
         """A harvested string most of the time (the keys the object knows), else a default."""
         if self.strs and rng.random() < 0.9:
             return rng.choice(self.strs)
@@ -68,9 +73,7 @@ class Values:
                 self.ints.append(v)
             elif isinstance(v, str) and len(v) < 40 and v not in self.strs and len(self.strs) < limit:
                 self.strs.append(v)
-            elif isinstance(v, (list, tuple, set, frozenset)) and depth < 3:
-                stack.extend((x, depth + 1) for x in list(v)[:64])
-            elif isinstance(v, dict) and depth < 3:
+            elif isinstance(v, (list, tuple, set, frozenset)) and depth < 3 or isinstance(v, dict) and depth < 3:
                 stack.extend((x, depth + 1) for x in list(v)[:64])
 
     def harvest_token(self, token: Any) -> None:
@@ -89,7 +92,7 @@ class Values:
         if r < 0.4:
             return rng.choice(self.ints) if rng.random() < 0.7 else rng.randrange(1000)
         if r < 0.8:
-            return self.str(rng)
+            return self.pick_str(rng)
         if r < 0.9:
             return None
         return rng.choice((b"x", 2.5, (1, 2)))
@@ -109,7 +112,7 @@ def _kind_gen(kind: str) -> Callable[[random.Random, Values], Any]:
         "int": lambda r, v: r.choice(v.ints) if r.random() < 0.75 else r.randrange(1000),
         "smallint": lambda r, v: r.choice((0, 1, 2, 3)),
         "float": lambda r, v: r.choice((0.0, 0.5, 1.0, 2.5)),
-        "str": lambda r, v: v.str(r),
+        "str": lambda r, v: v.pick_str(r),
         "bytes": lambda r, v: b"x" * r.choice((1, 2, 3, 8, 64)),
         "bool": lambda r, v: r.random() < 0.5,
         "none": lambda r, v: None,
@@ -138,7 +141,7 @@ NAME_KINDS = {
 }
 
 
-def kind_of_annotation(text: str) -> Optional[str]:
+def kind_of_annotation(text: str) -> str | None:
     """Maps an annotation's source text to a generator kind (None: no idea)."""
     t = text.replace(" ", "").replace("typing.", "")
     if t in ("", "Any", "object", "_empty"):
@@ -176,7 +179,7 @@ class Template:
     name: str
     kind: str  # method | property | setprop | protocol
     gens: list[Gen] = field(default_factory=list)
-    fixed: Optional[Op] = None  # an explicit op with literal arguments: always exactly this
+    fixed: Op | None = None  # an explicit op with literal arguments: always exactly this
     source: str = ""  # where the arguments came from (stub, hints, signature, guess, explicit)
     zero_arg: bool = False  # a method known to take no arguments (an observer candidate)
 
@@ -220,7 +223,7 @@ def params_gen(params: list[Param]) -> Gen:
     return gen
 
 
-def _params_from_signature(sig: inspect.Signature, hints: dict[str, str]) -> Optional[list[Param]]:
+def _params_from_signature(sig: inspect.Signature, hints: dict[str, str]) -> list[Param] | None:
     out = []
     for p in sig.parameters.values():
         if p.name in ("self", "cls") or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
@@ -261,7 +264,7 @@ def _stub_paths(module_name: str) -> list[str]:
     paths = []
     for m in (mod, top):
         f = getattr(m, "__file__", None)
-        if not f:
+        if m is None or not f:
             continue
         d = os.path.dirname(f)
         base = os.path.basename(f).split(".")[0]
@@ -278,7 +281,8 @@ def stub_hints(cls: type) -> tuple[dict[str, dict[str, str]], str]:
     public = {n for n in dir(cls) if not n.startswith("_")}
     for path in _stub_paths(getattr(cls, "__module__", "")):
         try:
-            tree = ast.parse(open(path, encoding="utf-8").read())
+            with open(path, encoding="utf-8") as stub_file:
+                tree = ast.parse(stub_file.read())
         except (OSError, SyntaxError):
             continue
         classes = [n for n in tree.body if isinstance(n, ast.ClassDef)]
@@ -310,7 +314,7 @@ def _is_iterator(obj: Any) -> bool:
         return False
 
 
-def discover(obj: Any, include: Optional[Iterable[str]] = None, exclude: Iterable[str] = ()) -> list[Template]:
+def discover(obj: Any, include: Iterable[str] | None = None, exclude: Iterable[str] = ()) -> list[Template]:
     """Templates for everything that can be done to `obj` (see module docstring)."""
     cls = type(obj)
     stub, stub_src = stub_hints(cls)
@@ -367,7 +371,7 @@ def discover(obj: Any, include: Optional[Iterable[str]] = None, exclude: Iterabl
     return [t for key, t in found.items() if key not in drop and t.name not in drop and (include is not None or key in names)]
 
 
-def _method_template(name: str, value: Any, stub_params: Optional[dict[str, str]], stub_src: str) -> Template:
+def _method_template(name: str, value: Any, stub_params: dict[str, str] | None, stub_src: str) -> Template:
     hints: dict[str, str] = dict(stub_params or {})
     source = f"stub {stub_src}" if stub_params is not None else "signature"
     try:
@@ -404,7 +408,7 @@ def _protocol_template(proto: str, obj: Any) -> Template:
             return _kind_gen("slice")(r, v)
         if x < 0.6:
             return r.choice(v.ints)
-        return v.str(r)
+        return v.pick_str(r)
 
     sequence = _type_defines(obj, "__len__") and _type_defines(obj, "__getitem__") and not isinstance(obj, dict) \
         and not hasattr(obj, "keys")
@@ -487,7 +491,7 @@ def raw_apply(obj: Any, op: Op) -> Any:
     raise ValueError(f"unknown operation kind {kind}:{name}")
 
 
-def make_apply(normaliser: Optional[Callable[[Any], Any]] = None) -> Callable[[Any, Op], "tuple[bool, Token]"]:
+def make_apply(normaliser: Callable[[Any], Any] | None = None) -> Callable[[Any, Op], tuple[bool, Token]]:
     """`apply(obj, op) -> (ok, token)`: the outcome normalised (by `normaliser` first, if given)."""
 
     def apply(obj: Any, op: Op) -> tuple[bool, Token]:

@@ -26,8 +26,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from ftlab_harness.runner import child_env, interpreter_info, signal_name
 from ftlab_harness.zerocode.child import EXIT_HANG
@@ -46,7 +47,7 @@ class ZeroCodeResult:
     outcome: str  # clean | finding | bad_input | error
     finding_kind: str = ""  # crash | hang | unexpected_exception | not_linearizable
     detail: str = ""
-    seconds_to_detect: Optional[float] = None
+    seconds_to_detect: float | None = None
     history: str = ""
     stacks: str = ""
     plan: dict[str, Any] = field(default_factory=dict)
@@ -55,7 +56,7 @@ class ZeroCodeResult:
     wall_seconds: float = 0.0
     returncode: int = 0
     interpreter: str = ""
-    gil_enabled: Optional[bool] = None
+    gil_enabled: bool | None = None
     kind: str = "zerocode"
     schema_version: int = SCHEMA_VERSION
 
@@ -78,7 +79,7 @@ def _stacks(stderr: str) -> str:
     return text[:STACKS_KEEP]
 
 
-def run_isolated(cfg: Config, extra_paths: list[str] = (), timeout: Optional[float] = None) -> ZeroCodeResult:
+def run_isolated(cfg: Config, extra_paths: Sequence[str] = (), timeout: float | None = None) -> ZeroCodeResult:
     """Runs `cfg` in `python -X faulthandler -m ftlab_harness.zerocode.child`; see module docstring."""
     timeout = timeout or cfg.seconds + cfg.learn_seconds + 4 * cfg.round_timeout + 30.0
     with tempfile.TemporaryDirectory(prefix="zerocode-") as tmp:

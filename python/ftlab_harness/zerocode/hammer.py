@@ -293,25 +293,35 @@ def _classify(plan: Plan, factory: Callable[[], Any], apply: Callable[[Any, Op],
     candidates = [t for t in plan.templates if t.no_arguments]
 
     def changes(t: Template, watched: list[Template]) -> bool:
-        """Whether `t` changes what `watched` answer (after a random prefix of 0-2 operations)."""
-        for trial in range(10):
-            obj = factory()
-            for _ in range(trial % 3):  # a `get` changes nothing on an empty queue
-                if run(obj, rng.choice(plan.templates).make(rng, plan.values)) is None:
+        """Whether `t` changes what `watched` (or `t` itself) answer, after a random prefix.
+        Snapshots with and without `t` are taken on separate objects given the same prefix, so a
+        `clear` among the watched operations affects both alike."""
+        for trial in range(20):
+            prefix = [rng.choice(plan.templates).make(rng, plan.values) for _ in range(trial % 3)]
+            order = [o for o in watched if o is not t]
+            rng.shuffle(order)
+            snap = [o.make(rng, plan.values) for o in order]
+            op = t.make(rng, plan.values)
+            results = []
+            for with_t in (False, True, None):
+                obj = factory()
+                if any(run(obj, p) is None for p in prefix):
                     return False
-            before = [run(obj, o.make(rng, plan.values)) for o in watched if o is not t]
-            if run(obj, t.make(rng, plan.values)) is None:
-                return False
-            after = [run(obj, o.make(rng, plan.values)) for o in watched if o is not t]
-            if before != after:
+                if with_t is None:  # `next` changes only what `next` says
+                    results.append([run(obj, op), run(obj, op)])
+                    continue
+                if with_t and run(obj, op) is None:
+                    return False
+                results.append([run(obj, o) for o in snap])
+            if results[0] != results[1] or results[2][0] != results[2][1]:
                 return True
         return False
 
-    observers = [t for t in candidates if not changes(t, candidates)]  # `clear` takes no argument either
+    self_pure = [t for t in candidates if not changes(t, [])]  # `next` is not
+    observers = [t for t in self_pure if not changes(t, self_pure)]  # `clear` takes no argument either
     ops = {t.name: t for t in observers}
     for t in plan.templates:
-        changed = t not in observers and changes(t, observers)
-        if changed:
+        if t not in observers and changes(t, observers):
             plan.mutators.append(t)
     if any(t.kind != "setprop" for t in plan.mutators):  # setters are blunt: random subsets cover them
         plan.mutators = [t for t in plan.mutators if t.kind != "setprop"]

@@ -174,3 +174,11 @@ def test_cli_finding_exits_1_and_writes_jsonl(tmp_path: Any, capsys: Any) -> Non
 
 def test_split_keeps_commas_inside_parentheses() -> None:
     assert cli._split(["a,b(1, 2),c"]) == ["a", "b(1, 2)", "c"]
+
+
+def test_assert_no_finding_for_test_suites() -> None:
+    from ftlab_harness.zerocode import assert_no_finding
+
+    assert assert_no_finding("zerocode_targets:LockedCounter", [HERE], seconds=0.5, learn_seconds=3.0).outcome == "clean"
+    with pytest.raises(AssertionError, match="not_linearizable"):
+        assert_no_finding("zerocode_targets:RacyCounter", [HERE], seconds=3.0, mode="lincheck", learn_seconds=3.0)

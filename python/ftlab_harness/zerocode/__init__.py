@@ -8,15 +8,19 @@ exceptions the operation never raises alone. Each run is isolated in a child pro
 
 Public API (the engine lives in the submodules): `Config`, `run_isolated` (a child process, the
 way the CLI runs it), `run_in_process`, `check`/`Replayer` (the checker on your own
-histories), `Call`, `Op`, `History`, `Finding`, `ZeroCodeResult`.
+histories), `assert_no_finding` (for a test suite), `Call`, `Op`, `History`, `Finding`, `ZeroCodeResult`.
 """
 
 from ftlab_harness.zerocode.hammer import BadTarget, Config, load_target, run_in_process
 from ftlab_harness.zerocode.history import Call, Finding, History, Op, normalise
 from ftlab_harness.zerocode.lincheck import Replayer, Verdict, check, minimise
-from ftlab_harness.zerocode.parent import ZeroCodeResult, run_isolated
+from ftlab_harness.zerocode.parent import (
+    ZeroCodeResult,
+    assert_no_finding,
+    run_isolated,
+)
 
 __all__ = [
     "BadTarget", "Call", "Config", "Finding", "History", "Op", "Replayer", "Verdict", "ZeroCodeResult",
-    "check", "load_target", "minimise", "normalise", "run_in_process", "run_isolated",
+    "assert_no_finding", "check", "load_target", "minimise", "normalise", "run_in_process", "run_isolated",
 ]

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from ftlab_harness.zerocode.hammer import DEFAULT_TRANSIENT, Config
-from ftlab_harness.zerocode.parent import ZeroCodeResult, run_isolated
+from ftlab_harness.zerocode.parent import describe, run_isolated
 
 
 class UsageError(Exception):
@@ -93,25 +93,6 @@ def config_from(args: argparse.Namespace, seed: int) -> Config:
         transient=list(DEFAULT_TRANSIENT) + list(args.transient), mode=args.mode, round_timeout=args.round_timeout,
         learn_seconds=args.learn_seconds, replay_round=args.replay_round,
     )
-
-
-def describe(res: ZeroCodeResult, quiet: bool = False) -> str:
-    head = f"zerocode {res.target} seed {res.seed}: "
-    prog = res.progress
-    work = f"{prog.get('rounds', 0)} rounds ({prog.get('lincheck_rounds', 0)} checked, {prog.get('hammer_rounds', 0)} hammer), {prog.get('calls', 0)} calls"
-    if res.outcome == "clean":
-        return head + f"no finding; {work}, {res.wall_seconds:.1f} s"
-    if res.outcome in ("bad_input", "error"):
-        return head + f"{res.outcome}: {res.detail.splitlines()[0] if res.detail else ''}"
-    line = head + f"FOUND {res.finding_kind} after {res.seconds_to_detect} s: {res.detail.splitlines()[0][:300]}"
-    if quiet:
-        return line
-    parts = [line, f"  {work}; replay: --seed {res.seed} --replay-round {res.findings[0].get('round') if res.findings else '?'}"]
-    if res.history:
-        parts.append("  minimised history (times from the first call):\n" + res.history)
-    if res.stacks:
-        parts.append("  stacks:\n" + "\n".join("    " + s for s in res.stacks.splitlines()[:60]))
-    return "\n".join(parts)
 
 
 def main(argv: list[str] | None = None) -> int:

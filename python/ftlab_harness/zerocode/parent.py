@@ -159,3 +159,32 @@ def interpret(cfg: Config, events: list[dict[str, Any]], rc: int, stderr: str, w
     elif rc != 0 or not any(e["event"] == "done" for e in events):
         res.outcome, res.detail = "error", f"child exited with status {rc}: {stderr.strip()[-STACKS_KEEP:]}"
     return res
+
+
+def describe(res: ZeroCodeResult, quiet: bool = False) -> str:
+    head = f"zerocode {res.target} seed {res.seed}: "
+    prog = res.progress
+    work = f"{prog.get('rounds', 0)} rounds ({prog.get('lincheck_rounds', 0)} checked, {prog.get('hammer_rounds', 0)} hammer), {prog.get('calls', 0)} calls"
+    if res.outcome == "clean":
+        return head + f"no finding; {work}, {res.wall_seconds:.1f} s"
+    if res.outcome in ("bad_input", "error"):
+        return head + f"{res.outcome}: {res.detail.splitlines()[0] if res.detail else ''}"
+    line = head + f"FOUND {res.finding_kind} after {res.seconds_to_detect} s: {res.detail.splitlines()[0][:300]}"
+    if quiet:
+        return line
+    parts = [line, f"  {work}; replay: --seed {res.seed} --replay-round {res.findings[0].get('round') if res.findings else '?'}"]
+    if res.history:
+        parts.append("  minimised history (times from the first call):\n" + res.history)
+    if res.stacks:
+        parts.append("  stacks:\n" + "\n".join("    " + s for s in res.stacks.splitlines()[:60]))
+    return "\n".join(parts)
+
+
+def assert_no_finding(target: str, extra_paths: Sequence[str] = (), **config: Any) -> ZeroCodeResult:
+    """For a test suite (the pytest plugin's hook): runs the zero-code check on `target` in an
+    isolated child and raises AssertionError with the finding (minimised history, seed, stacks)
+    if there is one; bad input and harness errors fail too. Returns the clean result."""
+    res = run_isolated(Config(target=target, **config), extra_paths)
+    if res.outcome != "clean":
+        raise AssertionError(describe(res))
+    return res

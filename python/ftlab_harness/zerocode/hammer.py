@@ -459,7 +459,7 @@ class _Pool:
                     self.done.set()
 
 
-FINAL_READS = 4
+FINAL_READS = 16  # sequential, after everything: no branching for the checker
 
 
 def _final_reads(obj: Any, plan: Plan, thread: int, normaliser: Callable[[Any], Any] | None,
@@ -495,9 +495,13 @@ def round_scenario(cfg: Config, plan: Plan, round_index: int) -> tuple[str, list
     hammer_round = cfg.mode == "hammer" or (cfg.mode == "both" and cfg.hammer_every and round_index % cfg.hammer_every == cfg.hammer_every - 1)
     templates = plan.templates
     pick = rng.random()
-    if pick < 0.6 and plan.mutators and plan.observers:  # a writer meets a reader (or itself)
+    if hammer_round and pick < 0.5:  # every thread on one operation: the commonest real bug
+        subset = [rng.choice(plan.mutators if plan.mutators and rng.random() < 0.7 else templates)]
+    elif pick < 0.35 and plan.mutators and plan.observers:  # writes meet a read (and each other)
         m = rng.choice(plan.mutators)
-        subset = [m, m, rng.choice(plan.observers)]  # two writes to one read: writes must collide
+        subset = [m, m, rng.choice(plan.observers)]
+    elif pick < 0.6 and plan.mutators:  # one write from every thread; the final reads observe
+        subset = [rng.choice(plan.mutators)]
     elif pick < 0.8 and plan.mutators:
         subset = [rng.choice(plan.mutators), rng.choice(plan.mutators)] + ([rng.choice(plan.observers)] if plan.observers else [])
     else:

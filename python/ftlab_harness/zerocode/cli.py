@@ -5,9 +5,10 @@
     ftlab-harness zerocode 'io:BytesIO()' --runs 20 --jsonl out/zerocode.jsonl
     ftlab-harness zerocode TARGET --seed 7 --replay-round 123      # regenerate one round's scenario
 
-Exit status: 0 no finding, 1 a finding (crash, hang, unexpected exception, not linearizable) or
-a run that errored, 2 usage error or bad input (target not importable, factory raises, no usable
-operation), always with a one-line message.
+Exit status (`ftlab_harness.exitcodes`): 0 no finding, 1 a finding (crash, hang, unexpected
+exception, not linearizable) or a run that errored, 2 usage error or bad input (target not
+importable, factory raises, no usable operation; one line on stderr), 3 nothing was checked (no
+round ran). `--junit-xml FILE` writes one testcase per run.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from ftlab_harness.exitcodes import EXIT_BAD_INPUT, EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_NOT_CHECKED
+from ftlab_harness.junit import write_junit
 from ftlab_harness.zerocode.hammer import DEFAULT_TRANSIENT, Config
 from ftlab_harness.zerocode.parent import describe, run_isolated
 
@@ -82,6 +85,7 @@ def build_parser() -> _Parser:
     p.add_argument("--runs", type=_positive(int), default=1, help="independent runs with seeds seed, seed+1, ... (default 1)")
     p.add_argument("--path", action="append", default=[], metavar="DIR", help="prepend DIR to the child's PYTHONPATH (e.g. a seeded build)")
     p.add_argument("--jsonl", default=None, metavar="FILE", help="append one JSON record per run")
+    p.add_argument("--junit-xml", default=None, metavar="FILE", help="write a JUnit XML file, one testcase per run")
     p.add_argument("--quiet", action="store_true", help="one line per run")
     return p
 
@@ -101,9 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except UsageError as e:
         print(f"ftlab-harness zerocode: error: {e}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
-    status = 0
+    records: list[dict] = []
     out = None
     if args.jsonl:
         Path(args.jsonl).parent.mkdir(parents=True, exist_ok=True)
@@ -111,16 +115,23 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for k in range(args.runs):
             res = run_isolated(config_from(args, seed + k), args.path)
-            if out is not None:
-                out.write(json.dumps(res.as_json()) + "\n")
-                out.flush()
             if res.outcome == "bad_input":
                 print(f"ftlab-harness zerocode: error: {res.detail}", file=sys.stderr)
-                return 2
+                return EXIT_BAD_INPUT
+            record = res.to_json()
+            records.append(record)
+            if out is not None:
+                out.write(json.dumps(record) + "\n")
+                out.flush()
             print(describe(res, args.quiet), flush=True)
-            if res.outcome != "clean":
-                status = 1
+    except KeyboardInterrupt:
+        print("ftlab-harness zerocode: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     finally:
         if out is not None:
             out.close()
-    return status
+        if args.junit_xml and records:
+            write_junit(args.junit_xml, records, suite="ftlab-harness-zerocode")
+    if any(r["outcome"] not in ("pass", "skipped") for r in records):
+        return EXIT_FINDINGS
+    return EXIT_NOT_CHECKED if any(r["outcome"] == "skipped" for r in records) else EXIT_CLEAN

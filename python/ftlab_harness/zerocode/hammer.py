@@ -212,6 +212,8 @@ def learn(factory: Callable[[], Any], templates: list[Template], values: Values,
     blocked: set[str] = set()
 
     def run(obj: Any, op: Op) -> tuple[bool, Token] | None:
+        if op.name in blocked:
+            return None
         finished, out = runner.call(lambda: apply(obj, op), LEARN_OP_TIMEOUT)
         plan.sequential_calls += 1
         if not finished:
@@ -281,6 +283,10 @@ def learn(factory: Callable[[], Any], templates: list[Template], values: Values,
         usable = [t for t in usable if t.name not in blocked]
     plan.templates = usable
     _classify(plan, factory, apply, rng, run)
+    if blocked:  # an operation that blocked while classifying (`join` after a `put`) is out too
+        plan.templates = [t for t in plan.templates if t.name not in blocked]
+        plan.mutators = [t for t in plan.mutators if t.name not in blocked]
+        plan.observers = [t for t in plan.observers if t.name not in blocked]
     if not usable:
         raise BadTarget("no usable operation: " + "; ".join(f"{k}: {v}" for k, v in plan.excluded.items()))
     return plan

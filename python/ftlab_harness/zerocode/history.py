@@ -18,6 +18,7 @@ a token is stored as its `repr`, which is all a report needs). Stdlib only, Pyth
 
 from __future__ import annotations
 
+import collections.abc as _abc
 import dataclasses
 import math
 import pickle
@@ -131,7 +132,7 @@ def normalise(value: Any, target: Any = None, depth: int = 0) -> Token:
     """Reduces a result to a hashable token that compares equal across runs and processes.
 
     Scalars stay themselves (floats by `repr`, so NaN equals NaN); containers recurse (dicts keep
-    their order, sets become frozensets); the object under test becomes `("self",)`; any other
+    their order, sets and other hash maps/sets become frozensets); the object under test becomes `("self",)`; any other
     object becomes (type name, its repr with addresses and ids removed) — and if that repr is the
     default `<... object at 0x..>`, its pickle, which captures its state. An exception from `repr`
     propagates: reading a returned live view (`od.keys()`) can fail, and that is the call's outcome.
@@ -154,6 +155,14 @@ def normalise(value: Any, target: Any = None, depth: int = 0) -> Token:
         return (t.__name__, tuple((normalise(k, target, depth + 1), normalise(v, target, depth + 1)) for k, v in value.items()))
     if isinstance(value, (set, frozenset)):
         return (t.__name__, frozenset(normalise(v, target, depth + 1) for v in value))
+    if isinstance(value, (_abc.Mapping, _abc.Set)) and not isinstance(value, dict):
+        # a hash map's iteration order is unspecified (rpds.HashTrieMap): compare contents, as == does
+        try:
+            items = value.items() if isinstance(value, _abc.Mapping) else ((v, None) for v in value)
+            return (t.__name__, "unordered", frozenset((normalise(k, target, depth + 1), normalise(v, target, depth + 1))
+                                                       for k, v in items))
+        except TypeError:  # unhashable contents: fall back to the repr
+            pass
     text = repr(value)  # may raise: a live view read while it changes is the call's outcome
     if " object at 0x" in text or text.startswith("<"):
         try:

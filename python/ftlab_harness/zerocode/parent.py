@@ -35,6 +35,8 @@ from ftlab_harness.zerocode.child import EXIT_HANG
 from ftlab_harness.zerocode.hammer import Config
 
 SCHEMA_VERSION = 1
+#: finding kind -> the harness's outcome word (`ftlab_harness.exitcodes`, JUnit failure types)
+HARNESS_OUTCOME = {"crash": "crash", "hang": "timeout", "not_linearizable": "violation", "unexpected_exception": "violation"}
 STACKS_KEEP = 6000
 
 
@@ -44,7 +46,7 @@ class ZeroCodeResult:
 
     target: str
     seed: int
-    outcome: str  # clean | finding | bad_input | error
+    outcome: str  # clean | finding | not_checked (no round ran) | bad_input | error
     finding_kind: str = ""  # crash | hang | unexpected_exception | not_linearizable
     detail: str = ""
     seconds_to_detect: float | None = None
@@ -62,6 +64,20 @@ class ZeroCodeResult:
 
     def as_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def to_json(self) -> dict[str, Any]:
+        """The record in the harness's vocabulary (what the pytest plugin, JUnit and `exitcodes`
+        read): `outcome` pass / violation / crash / timeout / error / skipped, `detail` the whole
+        text a reader needs (minimised history, seed and round, stacks)."""
+        data = self.as_json()
+        if self.outcome == "finding":
+            outcome = HARNESS_OUTCOME.get(self.finding_kind, "violation")
+        else:
+            outcome = {"clean": "pass", "not_checked": "skipped"}.get(self.outcome, "error")
+        data.update(outcome=outcome, zerocode_outcome=self.outcome, detail=describe(self),
+                    detector=f"zerocode:{self.finding_kind}" if self.finding_kind else None,
+                    rounds=self.progress.get("rounds"), scenario=f"zerocode {self.target}")
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ZeroCodeResult:
@@ -158,6 +174,8 @@ def interpret(cfg: Config, events: list[dict[str, Any]], rc: int, stderr: str, w
         res.stacks = error.get("traceback", "")[-STACKS_KEEP:]
     elif rc != 0 or not any(e["event"] == "done" for e in events):
         res.outcome, res.detail = "error", f"child exited with status {rc}: {stderr.strip()[-STACKS_KEEP:]}"
+    elif not res.progress.get("rounds"):
+        res.outcome, res.detail = "not_checked", "no round ran (nothing was checked: never reported as clean)"
     return res
 
 
@@ -167,7 +185,7 @@ def describe(res: ZeroCodeResult, quiet: bool = False) -> str:
     work = f"{prog.get('rounds', 0)} rounds ({prog.get('lincheck_rounds', 0)} checked, {prog.get('hammer_rounds', 0)} hammer), {prog.get('calls', 0)} calls"
     if res.outcome == "clean":
         return head + f"no finding; {work}, {res.wall_seconds:.1f} s"
-    if res.outcome in ("bad_input", "error"):
+    if res.outcome in ("bad_input", "error", "not_checked"):
         return head + f"{res.outcome}: {res.detail.splitlines()[0] if res.detail else ''}"
     line = head + f"FOUND {res.finding_kind} after {res.seconds_to_detect} s: {res.detail.splitlines()[0][:300]}"
     if quiet:

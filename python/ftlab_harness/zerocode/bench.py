@@ -16,7 +16,7 @@ import statistics
 import sys
 import time
 
-from ftlab_harness.zerocode import lincheck
+import ftlab_harness.zerocode.lincheck as lincheck
 from ftlab_harness.zerocode.hammer import _Pool, learn, load_target
 from ftlab_harness.zerocode.history import Call
 from ftlab_harness.zerocode.ops import Values, discover, make_apply

@@ -41,7 +41,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ftlab_harness.zerocode import lincheck
+import ftlab_harness.zerocode.lincheck as lincheck
 from ftlab_harness.zerocode.history import (
     Call,
     Finding,

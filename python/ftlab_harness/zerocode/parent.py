@@ -30,7 +30,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ftlab_harness.runner import child_env, interpreter_info, signal_name
+from ftlab_harness.records import Interpreter
+from ftlab_harness.runner import child_env, signal_name
 from ftlab_harness.zerocode.child import EXIT_HANG
 from ftlab_harness.zerocode.hammer import Config
 
@@ -137,8 +138,8 @@ def run_isolated(cfg: Config, extra_paths: Sequence[str] = (), timeout: float | 
 def interpret(cfg: Config, events: list[dict[str, Any]], rc: int, stderr: str, wall: float, end_wall: float,
               killed: bool) -> ZeroCodeResult:
     """Maps the child's events and fate to a `ZeroCodeResult` (pure: unit-tested without a child)."""
-    info = interpreter_info()
-    res = ZeroCodeResult(cfg.target, cfg.seed, "clean", wall_seconds=round(wall, 3), returncode=rc, interpreter=info["interpreter"])
+    res = ZeroCodeResult(cfg.target, cfg.seed, "clean", wall_seconds=round(wall, 3), returncode=rc,
+                         interpreter=Interpreter.current().interpreter)
     plan = next((e for e in events if e["event"] == "plan"), None)
     start_wall = plan["wall"] if plan else None
     if plan:

@@ -158,9 +158,9 @@ def normalise(value: Any, target: Any = None, depth: int = 0) -> Token:
     if isinstance(value, (_abc.Mapping, _abc.Set)) and not isinstance(value, dict):
         # a hash map's iteration order is unspecified (rpds.HashTrieMap): compare contents, as == does
         try:
-            items = value.items() if isinstance(value, _abc.Mapping) else ((v, None) for v in value)
+            pairs: Any = value.items() if isinstance(value, _abc.Mapping) else ((v, None) for v in value)
             return (t.__name__, "unordered", frozenset((normalise(k, target, depth + 1), normalise(v, target, depth + 1))
-                                                       for k, v in items))
+                                                       for k, v in pairs))
         except TypeError:  # unhashable contents: fall back to the repr
             pass
     text = repr(value)  # may raise: a live view read while it changes is the call's outcome

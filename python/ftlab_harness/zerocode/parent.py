@@ -183,7 +183,8 @@ def interpret(cfg: Config, events: list[dict[str, Any]], rc: int, stderr: str, w
 def describe(res: ZeroCodeResult, quiet: bool = False) -> str:
     head = f"zerocode {res.target} seed {res.seed}: "
     prog = res.progress
-    work = f"{prog.get('rounds', 0)} rounds ({prog.get('lincheck_rounds', 0)} checked, {prog.get('hammer_rounds', 0)} hammer), {prog.get('calls', 0)} calls"
+    work = (f"{prog.get('rounds', 0)} rounds ({prog.get('lincheck_rounds', 0)} checked, {prog.get('hammer_rounds', 0)} hammer), "
+            f"{prog.get('calls', 0)} calls")
     if res.outcome == "clean":
         return head + f"no finding; {work}, {res.wall_seconds:.1f} s"
     if res.outcome in ("bad_input", "error", "not_checked"):

@@ -556,9 +556,12 @@ def run_in_process(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_
     emit("plan", dict(plan.summary(), learn_seconds=progress.learn_seconds))
 
     def compare(call: Call, ok: bool, token: Token) -> bool:
-        if call.op.name in plan.nondeterministic:
-            return call.ok == ok and (ok or call.token == token)
-        return call.ok == ok and call.token == token
+        try:
+            if call.op.name in plan.nondeterministic:
+                return call.ok == ok and (ok or call.token == token)
+            return call.ok == ok and call.token == token
+        except Exception:  # a corrupt recorded result (SystemError from ==) matches nothing
+            return False
 
     pool = _Pool(max(2, cfg.threads), normaliser)
     gil = getattr(sys, "_is_gil_enabled", lambda: True)()

@@ -5,6 +5,7 @@
                          [--seed N] [--quick] [--jsonl FILE] [--label L] [--allow-gil]
     ftlab-harness run --scenarios path/to/my_scenarios.py       # someone else's extension
     ftlab-harness hunt [--bug NAME]... [--quick] [--compare-pytest]   # seeded-bug detection
+    ftlab-harness zerocode MODULE:FACTORY [--seconds S] [--ops LIST]  # no code: hammer + linearizability
 
 Exit status (`ftlab_harness.exitcodes`): 0 clean, 1 findings, 2 bad input (always with a one-line
 message), 3 nothing was checked (every scenario skipped or did no work, or the GIL guard refused the
@@ -110,6 +111,8 @@ def build_parser() -> _Parser:
                     help="a worker without progress this long is a hang (default 10 s, --quick 5 s)")
     rp.add_argument("--repeat", type=positive_int, default=1, metavar="N", help="run the selection N times")
 
+    sub.add_parser("zerocode", help="hammer any object and check its histories for linearizability, no code needed; "
+                   "`ftlab-harness zerocode --help`", add_help=False)
     sub.add_parser("bench", help="benchmarks (ftlab's pattern groups); `ftlab-harness bench --help`", add_help=False)
     sub.add_parser("report", help="render report.md/report.html from JSONL results; `ftlab-harness report --help`",
                    add_help=False)
@@ -172,6 +175,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 #: Subcommands with a parser of their own; `main` hands them the rest of the command line.
 DELEGATED = {
+    "zerocode": "ftlab_harness.zerocode.cli",
     "bench": "ftlab_harness.bench.__main__",
     "report": "ftlab_harness.report.__main__",
 }

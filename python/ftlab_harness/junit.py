@@ -136,6 +136,14 @@ def case_for(record: Mapping[str, Any]) -> Optional[JunitCase]:
             verdict, ftype = "failed", outcome or "error"
         return JunitCase("ftlab_harness.run", name, verdict, seconds, _first_line(str(record.get("detail") or ftype)),
                          ftype, failure_text(record) if verdict != "passed" else "")
+    if kind == "zerocode":  # `ftlab-harness zerocode`: one run of the zero-code checks on one target
+        name = f"{record.get('target')}[seed {record.get('seed')}]{suffix}"
+        if outcome == "pass":
+            return JunitCase("ftlab_harness.zerocode", name, "passed", seconds)
+        if outcome == "skipped":
+            return JunitCase("ftlab_harness.zerocode", name, "skipped", seconds, _first_line(str(record.get("detail"))))
+        return JunitCase("ftlab_harness.zerocode", name, "failed", seconds, _first_line(str(record.get("detail") or outcome)),
+                         outcome, failure_text(record))
     if kind == "hunt":
         name = f"{record.get('bug')}{suffix}"
         if record.get("detected"):

@@ -139,6 +139,27 @@ def run_scenario(defaults: Defaults, scenario: Any, name: Optional[str] = None, 
 register_check("scenario", run_scenario)
 
 
+def run_zerocode(defaults: Defaults, target: str, *, paths: tuple = (), **config: Any) -> Any:
+    """The check "zerocode": `ftlab_harness.check("zerocode", "module:factory", seconds=2, ops=[...])`
+    runs the zero-code checks on one target in an isolated child (see `ftlab_harness.zerocode`);
+    returns its `ZeroCodeResult`. Bad input (target not importable, factory raises) is `BadInput`."""
+    from ftlab_harness.zerocode.hammer import Config
+    from ftlab_harness.zerocode.parent import run_isolated
+
+    config.setdefault("seconds", defaults.duration)
+    try:
+        cfg = Config(target=target, **config)
+    except TypeError as e:
+        raise BadInput(f"zerocode: {e}") from None
+    res = run_isolated(cfg, list(paths))
+    if res.outcome == "bad_input":
+        raise BadInput(res.detail)
+    return res
+
+
+register_check("zerocode", run_zerocode)
+
+
 class Harness:
     """The `ftlab_harness` fixture's value."""
 

@@ -1,0 +1,137 @@
+"""`ftlab-harness zerocode TARGET` (also `python -m ftlab_harness.zerocode`): parse, dispatch, print.
+
+    ftlab-harness zerocode collections:deque --ops append,appendleft,pop,popleft,len
+    ftlab-harness zerocode 'ftlab._seeded:CheckThenActBank({"a": 2, "b": 0})' --seconds 5
+    ftlab-harness zerocode 'io:BytesIO()' --runs 20 --jsonl out/zerocode.jsonl
+    ftlab-harness zerocode TARGET --seed 7 --replay-round 123      # regenerate one round's scenario
+
+Exit status (`ftlab_harness.exitcodes`): 0 no finding, 1 a finding (crash, hang, unexpected
+exception, not linearizable) or a run that errored, 2 usage error or bad input (target not
+importable, factory raises, no usable operation; one line on stderr), 3 nothing was checked (no
+round ran). `--junit-xml FILE` writes one testcase per run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from ftlab_harness.exitcodes import EXIT_BAD_INPUT, EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_NOT_CHECKED
+from ftlab_harness.junit import write_junit
+from ftlab_harness.zerocode.hammer import DEFAULT_TRANSIENT, Config
+from ftlab_harness.zerocode.parent import describe, run_isolated
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _positive(kind: type) -> argparse._ActionType:  # type: ignore[name-defined]
+    def parse(text: str) -> object:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        return value
+    return parse
+
+
+def _split(values: list[str]) -> list[str]:
+    """`a,b(1, 2),c` -> ['a', 'b(1, 2)', 'c'] (commas inside parentheses kept)."""
+    out: list[str] = []
+    for text in values:
+        depth, cur = 0, ""
+        for ch in text:
+            depth += ch in "([{"
+            depth -= ch in ")]}"
+            if ch == "," and depth == 0:
+                out.append(cur.strip())
+                cur = ""
+            else:
+                cur += ch
+        if cur.strip():
+            out.append(cur.strip())
+    return out
+
+
+def build_parser() -> _Parser:
+    p = _Parser(prog="ftlab-harness zerocode",
+                description="hammer any object from many threads; check its histories for linearizability (no code needed)")
+    p.add_argument("target", help="module:factory — a callable or a call expression, e.g. 'collections:deque' or 'ftlab:Bank({\"a\": 5})'")
+    p.add_argument("--seconds", type=_positive(float), default=5.0, help="time for the rounds, after learning (default 5)")
+    p.add_argument("--seed", type=int, default=None, help="seed (default: random, printed); with --replay-round, the finding's seed")
+    p.add_argument("--threads", type=_positive(int), default=4, help="most threads per round (default 4; lincheck rounds use 2..N)")
+    p.add_argument("--ops", action="append", default=[], metavar="LIST",
+                   help="only these operations: names (discovered, arguments generated) or name(literal args), comma-separated")
+    p.add_argument("--exclude", action="append", default=[], metavar="LIST", help="operations to leave out, comma-separated")
+    p.add_argument("--normaliser", default=None, metavar="MODULE:FUNC", help="applied to every result before comparing")
+    p.add_argument("--transient", action="append", default=[], metavar="TYPE[:TEXT]",
+                   help=f"exceptions that are by design under concurrency (added to {', '.join(DEFAULT_TRANSIENT)})")
+    p.add_argument("--mode", choices=["both", "lincheck", "hammer"], default="both")
+    p.add_argument("--round-timeout", type=_positive(float), default=5.0, help="a lincheck round longer than this is a hang (default 5 s)")
+    p.add_argument("--learn-seconds", type=_positive(float), default=3.0, help="cap on sequential learning time (default 3 s)")
+    p.add_argument("--replay-round", type=int, default=None, metavar="R", help="rerun only round R's scenario (with --seed)")
+    p.add_argument("--runs", type=_positive(int), default=1, help="independent runs with seeds seed, seed+1, ... (default 1)")
+    p.add_argument("--path", action="append", default=[], metavar="DIR", help="prepend DIR to the child's PYTHONPATH (e.g. a seeded build)")
+    p.add_argument("--jsonl", default=None, metavar="FILE", help="append one JSON record per run")
+    p.add_argument("--junit-xml", default=None, metavar="FILE", help="write a JUnit XML file, one testcase per run")
+    p.add_argument("--quiet", action="store_true", help="one line per run")
+    return p
+
+
+def config_from(args: argparse.Namespace, seed: int) -> Config:
+    return Config(
+        target=args.target, seconds=args.seconds, seed=seed, threads=max(2, args.threads),
+        ops=_split(args.ops) or None, exclude=_split(args.exclude), normaliser=args.normaliser,
+        transient=list(DEFAULT_TRANSIENT) + list(args.transient), mode=args.mode, round_timeout=args.round_timeout,
+        learn_seconds=args.learn_seconds, replay_round=args.replay_round,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as e:
+        print(f"ftlab-harness zerocode: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
+    records: list[dict] = []
+    out = None
+    if args.jsonl:
+        Path(args.jsonl).parent.mkdir(parents=True, exist_ok=True)
+        out = open(args.jsonl, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole run, closed at its end
+    try:
+        for k in range(args.runs):
+            res = run_isolated(config_from(args, seed + k), args.path)
+            if res.outcome == "bad_input":
+                print(f"ftlab-harness zerocode: error: {res.detail}", file=sys.stderr)
+                return EXIT_BAD_INPUT
+            record = res.to_json()
+            records.append(record)
+            if out is not None:
+                out.write(json.dumps(record) + "\n")
+                out.flush()
+            print(describe(res, args.quiet), flush=True)
+    except KeyboardInterrupt:
+        print("ftlab-harness zerocode: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        if out is not None:
+            out.close()
+        if args.junit_xml and records:
+            write_junit(args.junit_xml, records, suite="ftlab-harness-zerocode")
+    if any(r["outcome"] not in ("pass", "skipped") for r in records):
+        return EXIT_FINDINGS
+    return EXIT_NOT_CHECKED if any(r["outcome"] == "skipped" for r in records) else EXIT_CLEAN

@@ -1,0 +1,647 @@
+"""The zero-code engine: load a target, learn its sequential behaviour, hammer it, check histories.
+
+`load_target("module:factory")` gives a zero-argument factory; `factory` may be a dotted name
+(called with no arguments) or a call expression evaluated in the module's namespace
+(`ftlab:Bank({"a": 2, "b": 0})`, `builtins:(i for i in range(10**9))`). Its literals seed the value
+pool the arguments are drawn from.
+
+`learn` runs the discovered operations alone and in random sequences on fresh objects, each
+call watched by a timer: it keeps the argument generators the object accepts, drops operations
+that block when run alone (they would read as hangs), records which exception types each
+operation raises sequentially, and marks operations whose results differ between two identical
+sequential runs (their results are not compared).
+
+`hammer` then runs rounds until a finding or the time cap. Each round makes a fresh object,
+gives 2–4 persistent worker threads 2–6 operations each (drawn from a random subset of 1–4
+operations, so the same operations collide), releases them with a barrier and records every
+call. Lincheck rounds are checked for linearizability (`lincheck.check`), and a violation is
+minimised and reported with the seed and round that regenerate its scenario. Every
+`hammer_every`-th round is a hammer round instead: 4 threads x `hammer_ops` operations on one
+object, checked only for exception types the operation never raised alone. A round that does
+not finish within `round_timeout` is a hang (the caller dumps the stacks).
+
+Invariants: a round's scenario depends only on (seed, round, learned plan); transient
+exceptions (by design under concurrency, e.g. "generator already executing", "mutated during
+iteration") are dropped from histories before checking. Stdlib only.
+"""
+
+# The code under test may raise anything, and a harness that dies with it reports nothing:
+# blind excepts here are deliberate.
+# ruff: noqa: BLE001
+
+from __future__ import annotations
+
+import ast
+import importlib
+import random
+import re
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import ftlab_harness.zerocode.lincheck as lincheck
+from ftlab_harness.zerocode.history import (
+    Call,
+    Finding,
+    History,
+    Op,
+    Token,
+    exception_token,
+    normalise,
+)
+from ftlab_harness.zerocode.ops import (
+    Gen,
+    Template,
+    Values,
+    discover,
+    make_apply,
+    raw_apply,
+)
+
+DEFAULT_TRANSIENT = ("ValueError:generator already executing", "RuntimeError:during iteration", "BufferError:")
+LEARN_OP_TIMEOUT = 0.5
+LEARN_SEQUENCES = 150  # a fixed count (not a time) so a seed regenerates the same plan and rounds
+SPIN = 3000  # start-line spins (about 50 µs) before blocking: overlap without starving a loaded machine
+
+
+class BadTarget(ValueError):
+    """The target cannot be loaded or built (one-line error; exit 2 at the CLI)."""
+
+
+@dataclass
+class Config:
+    """Everything a zero-code run needs; JSON-serialisable (it is the child's spec)."""
+
+    target: str
+    seconds: float = 5.0
+    seed: int = 0
+    threads: int = 4
+    ops_min: int = 2
+    ops_max: int = 6
+    ops: list[str] | None = None  # explicit operation list (names or name(literals))
+    exclude: list[str] = field(default_factory=list)
+    normaliser: str | None = None  # module:function applied to every result before comparing
+    transient: list[str] = field(default_factory=lambda: list(DEFAULT_TRANSIENT))
+    mode: str = "both"  # both | lincheck | hammer
+    hammer_every: int = 8
+    long_every: int = 3  # every 3rd lincheck round: all threads x 12-30 operations (more overlap)
+    hammer_ops: int = 200
+    round_timeout: float = 5.0
+    max_rounds: int | None = None
+    replay_round: int | None = None  # only regenerate this round's scenario (with `seed`)
+    learn_seconds: float = 3.0  # a cap; learning is LEARN_SEQUENCES sequences
+    max_nodes: int = 20_000
+    check_seconds: float = 0.1  # per history; beyond it the round is undecided (counted, never reported)
+
+
+def load_target(spec: str) -> tuple[Callable[[], Any], list[Any]]:
+    """`module:factory` -> (zero-argument factory, literals found in the factory expression)."""
+    if ":" not in spec:
+        raise BadTarget(f"target {spec!r}: expected module:factory (e.g. collections:deque)")
+    module_name, expr = spec.split(":", 1)
+    try:
+        tree = ast.parse(expr.strip(), mode="eval")
+    except SyntaxError as e:
+        raise BadTarget(f"target {spec!r}: factory is not an expression: {e.msg}") from None
+    try:
+        module = importlib.import_module(module_name)
+    except BaseException as e:
+        raise BadTarget(f"target {spec!r}: cannot import {module_name!r}: {type(e).__name__}: {e}") from None
+    literals = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)]
+    namespace = dict(vars(module))
+    if isinstance(tree.body, (ast.Name, ast.Attribute)):
+        obj: Any = module
+        for part in expr.strip().split("."):
+            if not hasattr(obj, part):
+                raise BadTarget(f"target {spec!r}: {module_name} has no attribute {expr.strip()!r}")
+            obj = getattr(obj, part)
+        if not callable(obj):
+            raise BadTarget(f"target {spec!r}: {expr.strip()} is not callable (a factory returns a fresh object)")
+        return obj, literals
+    code = compile(tree, f"<target {spec}>", "eval")
+    return (lambda: eval(code, namespace)), literals
+
+
+def load_callable(spec: str) -> Callable[[Any], Any]:
+    module_name, _, name = spec.partition(":")
+    try:
+        fn = getattr(importlib.import_module(module_name), name)
+    except BaseException as e:
+        raise BadTarget(f"normaliser {spec!r}: {type(e).__name__}: {e}") from None
+    if not callable(fn):
+        raise BadTarget(f"normaliser {spec!r} is not callable")
+    return fn  # type: ignore[no-any-return]
+
+
+@dataclass
+class Plan:
+    """What learning found: usable operations, their sequential exception types, and more."""
+
+    templates: list[Template]
+    values: Values
+    raises: dict[str, set[str]] = field(default_factory=dict)
+    nondeterministic: set[str] = field(default_factory=set)
+    excluded: dict[str, str] = field(default_factory=dict)
+    sequential_calls: int = 0
+    picklable: bool = False  # the object pickles: the checker merges equal states
+    truncated: bool = False  # learning hit its time cap: a replay may regenerate other rounds
+    mutators: list[Template] = field(default_factory=list)
+    observers: list[Template] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "operations": sorted({t.name if t.kind != "setprop" else "set:" + t.name for t in self.templates}),
+            "excluded": self.excluded,
+            "raises_alone": {k: sorted(v) for k, v in sorted(self.raises.items()) if v},
+            "results_not_compared": sorted(self.nondeterministic),
+            "sequential_calls": self.sequential_calls,
+            "learning_truncated": self.truncated,
+            "picklable": self.picklable,
+            "mutators": sorted({t.name for t in self.mutators}),
+            "observers": sorted({t.name for t in self.observers}),
+        }
+
+
+class _Runner:
+    """Runs one call in a helper thread with a time limit (learning: find blocking operations)."""
+
+    def __init__(self) -> None:
+        self._new()
+
+    def _new(self) -> None:
+        self.todo: list[Any] = []
+        self.cv = threading.Condition()
+        self.thread = threading.Thread(target=self._loop, args=(self.cv, self.todo), daemon=True, name="zerocode-learn")
+        self.thread.start()
+
+    @staticmethod
+    def _loop(cv: threading.Condition, todo: list[Any]) -> None:
+        while True:
+            with cv:
+                while not todo:
+                    cv.wait()
+                job = todo.pop()
+            job()
+
+    def call(self, fn: Callable[[], Any], timeout: float) -> tuple[bool, Any]:
+        """(finished, value); an unfinished call abandons this helper thread."""
+        box: list[Any] = []
+        done = threading.Event()
+
+        def job() -> None:
+            box.append(fn())
+            done.set()
+
+        with self.cv:
+            self.todo.append(job)
+            self.cv.notify()
+        if done.wait(timeout):
+            return True, box[0]
+        self._new()
+        return False, None
+
+
+def learn(factory: Callable[[], Any], templates: list[Template], values: Values, apply: Callable[[Any, Op], tuple[bool, Token]],
+          rng: random.Random, seconds: float) -> Plan:
+    """Sequential runs (see module docstring). Raises BadTarget if nothing usable remains."""
+    plan = Plan([], values)
+    runner = _Runner()
+    deadline = time.monotonic() + seconds
+    blocked: set[str] = set()
+
+    def run(obj: Any, op: Op) -> tuple[bool, Token] | None:
+        if op.name in blocked:
+            return None
+        finished, out = runner.call(lambda: apply(obj, op), LEARN_OP_TIMEOUT)
+        plan.sequential_calls += 1
+        if not finished:
+            blocked.add(op.name)
+            plan.excluded[op.name] = f"blocked for {LEARN_OP_TIMEOUT} s when run alone ({op.label()})"
+            return None
+        ok, token = out
+        if ok:
+            if op.name not in ("repr", "pickle"):
+                values.harvest_token(token)
+        else:
+            plan.raises.setdefault(op.name, set()).add(token[1])
+        return ok, token  # type: ignore[no-any-return]
+
+    # Phase A: each argument generator alone on fresh objects; keep the ones accepted.
+    usable: list[Template] = []
+    for t in templates:
+        trials: list[tuple[Gen | None, Op]]
+        if t.fixed is not None or not t.gens:
+            trials = [(None, t.make(rng, values)) for _ in range(3)]
+        else:
+            trials = [(g, Op(t.name, t.kind, *g(rng, values))) for g in t.gens for _ in range(4)]
+        good: list[Any] = []
+        errors: list[str] = []
+        for g, op in trials:
+            out = run(factory(), op)
+            if out is None:
+                break
+            ok, token = out
+            if ok or token[1] not in ("TypeError", "AttributeError", "NotImplementedError"):
+                if g is not None and g not in good:
+                    good.append(g)
+                elif g is None:
+                    good.append(None)
+            else:
+                errors.append(token[1])
+        if t.name in blocked:
+            continue
+        if not good:
+            plan.excluded[t.name] = f"rejected every generated argument alone ({', '.join(sorted(set(errors)))})"
+            continue
+        if t.gens and t.fixed is None:
+            t.gens = [g for g in good if g is not None]
+        usable.append(t)
+    plan.raises.clear()  # phase A's TypeErrors from rejected generators are not behaviour
+    # Phase B: random sequences, each twice: exception types alone, nondeterministic results.
+    for _ in range(LEARN_SEQUENCES):
+        if not usable:
+            break
+        if time.monotonic() > deadline:
+            plan.truncated = True
+            break
+        subset = rng.sample(usable, min(len(usable), rng.randint(1, 4)))
+        script = [rng.choice(subset).make(rng, values) for _ in range(rng.randint(2, 12))]
+        script = [op for op in script if op.name not in blocked]
+        outs: list[list[tuple[bool, Token] | None]] = []
+        for _ in range(2):
+            obj = factory()
+            outs.append([run(obj, op) for op in script])
+            if blocked & {op.name for op in script}:
+                break
+        if len(outs) == 2:
+            for op, a, b in zip(script, outs[0], outs[1]):
+                if a != b:
+                    plan.nondeterministic.add(op.name)
+                    break
+        usable = [t for t in usable if t.name not in blocked]
+    plan.templates = usable
+    _classify(plan, factory, apply, rng, run)
+    if blocked:  # an operation that blocked while classifying (`join` after a `put`) is out too
+        plan.templates = [t for t in plan.templates if t.name not in blocked]
+        plan.mutators = [t for t in plan.mutators if t.name not in blocked]
+        plan.observers = [t for t in plan.observers if t.name not in blocked]
+    if not usable:
+        raise BadTarget("no usable operation: " + "; ".join(f"{k}: {v}" for k, v in plan.excluded.items()))
+    return plan
+
+
+def _classify(plan: Plan, factory: Callable[[], Any], apply: Callable[[Any, Op], tuple[bool, Token]],
+              rng: random.Random, run: Callable[[Any, Op], tuple[bool, Token] | None]) -> None:
+    """Observers: operations without arguments (properties, len, repr, ...). Mutators: operations
+    after which some observer answers differently. Rounds pair them, so a write meets a read."""
+    candidates = [t for t in plan.templates if t.no_arguments]
+
+    def changes(t: Template, watched: list[Template]) -> bool:
+        """Whether `t` changes what `watched` (or `t` itself) answer, after a random prefix.
+        Snapshots with and without `t` are taken on separate objects given the same prefix, so a
+        `clear` among the watched operations affects both alike."""
+        for trial in range(20):
+            prefix = [rng.choice(plan.templates).make(rng, plan.values) for _ in range(trial % 3)]
+            order = [o for o in watched if o is not t]
+            rng.shuffle(order)
+            snap = [o.make(rng, plan.values) for o in order]
+            op = t.make(rng, plan.values)
+            results = []
+            for with_t in (False, True, None):
+                obj = factory()
+                if any(run(obj, p) is None for p in prefix):
+                    return False
+                if with_t is None:  # `next` changes only what `next` says
+                    results.append([run(obj, op), run(obj, op)])
+                    continue
+                if with_t and run(obj, op) is None:
+                    return False
+                results.append([run(obj, o) for o in snap])
+            if results[0] != results[1] or results[2][0] != results[2][1]:
+                return True
+        return False
+
+    self_pure = [t for t in candidates if not changes(t, [])]  # `next` is not
+    observers = [t for t in self_pure if not changes(t, self_pure)]  # `clear` takes no argument either
+    ops = {t.name: t for t in observers}
+    for t in plan.templates:
+        if t not in observers and changes(t, observers):
+            plan.mutators.append(t)
+    if any(t.kind != "setprop" for t in plan.mutators):  # setters are blunt: random subsets cover them
+        plan.mutators = [t for t in plan.mutators if t.kind != "setprop"]
+    plan.observers = list(ops.values())
+
+
+VERIFY_ORDERS = 30
+HAMMER_BUDGET_NS = 50_000_000  # a hammer round's threads stop taking operations after 50 ms
+
+
+def _sequentially_possible(factory: Callable[[], Any], scripts: list[list[Op]], call: Call,
+                           apply: Callable[[Any, Op], tuple[bool, Token]], rng: random.Random, plan: Plan) -> bool:
+    """Whether `call`'s exception type shows up when the round's scripts run one call at a time, in
+    `VERIFY_ORDERS` random interleavings (each thread's order kept) on fresh objects. Exception
+    types seen are learned (added to `plan.raises`)."""
+    want = call.token[1]
+    for _ in range(VERIFY_ORDERS):
+        obj = factory()
+        cursors = [0] * len(scripts)
+        live = [t for t in range(len(scripts)) if scripts[t]]
+        while live:
+            t = rng.choice(live)
+            op = scripts[t][cursors[t]]
+            cursors[t] += 1
+            if cursors[t] == len(scripts[t]):
+                live.remove(t)
+            ok, token = apply(obj, op)
+            if not ok:
+                plan.raises.setdefault(op.name, set()).add(token[1])
+        if want in plan.raises.get(call.op.name, set()):
+            return True
+    return False
+
+
+class _Transient:
+    def __init__(self, patterns: list[str]) -> None:
+        self.rules = []
+        for p in patterns:
+            typ, _, msg = p.partition(":")
+            self.rules.append((typ.strip(), re.compile(re.escape(msg.strip())) if msg.strip() else None))
+
+    def match(self, call: Call) -> bool:
+        return not call.ok and any(call.token[1] == t and (m is None or m.search(call.exc_message)) for t, m in self.rules)
+
+
+@dataclass
+class Progress:
+    rounds: int = 0
+    lincheck_rounds: int = 0
+    hammer_rounds: int = 0
+    calls: int = 0
+    undecided: int = 0
+    check_seconds: float = 0.0
+    learn_seconds: float = 0.0
+
+
+class _Pool:
+    """Persistent worker threads that run one round's scripts at a time (no thread start per round).
+
+    Threads meet at a start line where they spin briefly (the last to arrive raises the flag),
+    so threads that arrive close together leave within a microsecond or so rather than the tens of
+    microseconds a blocking barrier's wake-ups take (operations of a few microseconds overlap
+    only if their threads start together); after `SPIN` spins they block, so a loaded machine
+    is not starved. With `jitter`, some operations are preceded by a short random busy wait, to
+    vary interleavings; with `budget_ns`, a thread stops taking operations that long after the
+    start. `run` returns None if the round did not finish within `timeout` (the pool is then
+    unusable: the run ends with a hang finding).
+    """
+
+    def __init__(self, size: int, normaliser: Callable[[Any], Any] | None) -> None:
+        self.normaliser = normaliser
+        self.wake = [threading.Event() for _ in range(size)]
+        self.done = threading.Event()
+        self.lock = threading.Lock()
+        self.job: dict[str, Any] = {}
+        for t in range(size):
+            threading.Thread(target=self._worker, args=(t,), daemon=True, name=f"zerocode-{t}").start()
+
+    def run(self, obj: Any, scripts: list[list[Op]], timeout: float, jitter: random.Random | None = None,
+            budget_ns: int = 0) -> list[Call] | None:
+        n = len(scripts)
+        waits = [[jitter.choice((0, 0, 0, 5, 20, 80, 300, 1000, 3000)) if jitter else 0 for _ in s] for s in scripts]
+        self.job = {"obj": obj, "scripts": scripts, "waits": waits, "n": n, "arrived": 0, "left": n, "go": [False],
+                    "started": threading.Event(), "results": [[] for _ in range(n)], "budget": budget_ns}
+        self.done.clear()
+        for t in range(n):
+            self.wake[t].set()
+        if not self.done.wait(timeout):
+            return None
+        return [c for r in self.job["results"] for c in r]
+
+    def _worker(self, t: int) -> None:
+        wake = self.wake[t]
+        clock = time.perf_counter_ns
+        while True:
+            wake.wait()
+            wake.clear()
+            job = self.job
+            obj, script, my_waits, out, go = job["obj"], job["scripts"][t], job["waits"][t], job["results"][t], job["go"]
+            normaliser = self.normaliser
+            with self.lock:
+                job["arrived"] += 1
+                if job["arrived"] == job["n"]:
+                    go[0] = True
+                    job["started"].set()
+            for _ in range(SPIN):
+                if go[0]:
+                    break
+            else:
+                job["started"].wait()
+            stop_at = clock() + job["budget"] if job["budget"] else 0
+            for k, op in enumerate(script):
+                for _ in range(my_waits[k]):
+                    pass
+                t0 = clock()
+                if stop_at and t0 > stop_at:
+                    break
+                try:
+                    value = raw_apply(obj, op)
+                    if normaliser is not None:
+                        value = normaliser(value)
+                    token = normalise(value, obj)
+                    ok, msg = True, ""
+                except (Exception, GeneratorExit) as e:
+                    ok, token = False, exception_token(e)
+                    try:
+                        msg = str(e)[:200]
+                    except BaseException:
+                        msg = "<str raised>"
+                t1 = clock()
+                out.append(Call(t, k, op, t0, t1, ok, token, msg))
+            with self.lock:
+                job["left"] -= 1
+                if job["left"] == 0:
+                    self.done.set()
+
+
+FINAL_READS = 16  # sequential, after everything: no branching for the checker
+
+
+def _final_reads(obj: Any, plan: Plan, thread: int, normaliser: Callable[[Any], Any] | None,
+                 rng: random.Random) -> list[Call]:
+    """After the threads: up to `FINAL_READS` observers read once each, in real time after every
+    other call, so a lost update shows in the final state (a read-only suffix to the history)."""
+    chosen = rng.sample(plan.observers, min(FINAL_READS, len(plan.observers)))
+    out = []
+    clock = time.perf_counter_ns
+    for k, t in enumerate(chosen):
+        op = t.make(rng, plan.values)
+        t0 = clock()
+        try:
+            value = raw_apply(obj, op)
+            if normaliser is not None:
+                value = normaliser(value)
+            ok, token, msg = True, normalise(value, obj), ""
+        except (Exception, GeneratorExit) as e:
+            ok, token, msg = False, exception_token(e), str(e)[:200]
+        out.append(Call(thread, k, op, t0, clock(), ok, token, msg))
+    return out
+
+
+class Hang(Exception):
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.detail)
+        self.finding = finding
+
+
+def round_scenario(cfg: Config, plan: Plan, round_index: int) -> tuple[str, list[list[Op]]]:
+    """The scenario of one round, regenerated from (seed, round) alone."""
+    rng = random.Random(cfg.seed * 1_000_003 + round_index)
+    hammer_round = cfg.mode == "hammer" or (cfg.mode == "both" and cfg.hammer_every and round_index % cfg.hammer_every == cfg.hammer_every - 1)
+    templates = plan.templates
+    pick = rng.random()
+    if hammer_round and pick < 0.5:  # every thread on one operation: the commonest real bug
+        subset = [rng.choice(plan.mutators if plan.mutators and rng.random() < 0.7 else templates)]
+    elif pick < 0.35 and plan.mutators and plan.observers:  # writes meet a read (and each other)
+        m = rng.choice(plan.mutators)
+        subset = [m, m, rng.choice(plan.observers)]
+    elif pick < 0.6 and plan.mutators:  # one write from every thread; the final reads observe
+        subset = [rng.choice(plan.mutators)]
+    elif pick < 0.8 and plan.mutators:
+        subset = [rng.choice(plan.mutators), rng.choice(plan.mutators)] + ([rng.choice(plan.observers)] if plan.observers else [])
+    else:
+        subset = rng.sample(templates, min(len(templates), rng.choice((1, 2, 2, 3, 3, 4))))
+    long_round = not hammer_round and cfg.long_every and round_index % cfg.long_every == cfg.long_every - 1
+    if hammer_round:
+        threads, per = max(2, cfg.threads), cfg.hammer_ops
+    elif long_round:
+        # without pickled states the checker cannot merge orders: keep long rounds shorter
+        threads, per = max(2, cfg.threads), rng.randint(12, 30) if plan.picklable else rng.randint(6, 12)
+    else:
+        threads, per = rng.randint(2, max(2, cfg.threads)), 0
+    scripts = []
+    for _ in range(threads):
+        count = per or rng.randint(cfg.ops_min, cfg.ops_max)
+        scripts.append([rng.choice(subset).make(rng, plan.values) for _ in range(count)])
+    return ("hammer" if hammer_round else "lincheck"), scripts
+
+
+def run_in_process(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_round: Callable[[int], None] = lambda r: None) -> list[Finding]:
+    """Learns, then runs rounds until the first finding or the time cap. `emit(kind, data)` gets
+    "plan", "progress" and "finding" events as they happen (the child streams them)."""
+    findings: list[Finding] = []
+    factory, literals = load_target(cfg.target)
+    normaliser = load_callable(cfg.normaliser) if cfg.normaliser else None
+    try:
+        probe = factory()
+    except BaseException as e:
+        raise BadTarget(f"target {cfg.target!r}: the factory raised {type(e).__name__}: {e}") from None
+    values = Values()
+    values.harvest(literals)
+    try:
+        templates = discover(probe, include=cfg.ops, exclude=cfg.exclude)
+    except ValueError as e:
+        raise BadTarget(str(e)) from None
+    if not templates:
+        raise BadTarget(f"target {cfg.target!r}: no operations to run (discovered none, or all excluded)")
+    apply = make_apply(normaliser)
+    rng = random.Random(cfg.seed)
+    t_learn = time.monotonic()
+    plan = learn(factory, templates, values, apply, rng, cfg.learn_seconds)
+    progress = Progress(learn_seconds=round(time.monotonic() - t_learn, 3))
+    transient = _Transient(cfg.transient)
+    rep = lincheck.Replayer(factory, apply)
+    plan.picklable = rep.use_pickle
+    emit("plan", dict(plan.summary(), learn_seconds=progress.learn_seconds))
+
+    def compare(call: Call, ok: bool, token: Token) -> bool:
+        try:
+            if call.op.name in plan.nondeterministic:
+                return call.ok == ok and (ok or call.token == token)
+            return call.ok == ok and call.token == token
+        except Exception:  # a corrupt recorded result (SystemError from ==) matches nothing
+            return False
+
+    pool = _Pool(max(2, cfg.threads), normaliser)
+    gil = getattr(sys, "_is_gil_enabled", lambda: True)()
+    switch = 1e-6 if gil else None
+    old_switch = sys.getswitchinterval()
+    started = time.monotonic()
+    last_progress = started
+    round_index = cfg.replay_round if cfg.replay_round is not None else 0
+    try:
+        if switch:
+            sys.setswitchinterval(switch)
+        while True:
+            now = time.monotonic()
+            if now - started >= cfg.seconds or (cfg.max_rounds is not None and progress.rounds >= cfg.max_rounds):
+                break
+            kind, scripts = round_scenario(cfg, plan, round_index)
+            on_round(round_index)
+            obj = factory()
+            timeout = cfg.round_timeout
+            calls = pool.run(obj, scripts, timeout, random.Random(cfg.seed * 7 + round_index),
+                             HAMMER_BUDGET_NS if kind == "hammer" else 0)
+            progress.rounds += 1
+            if calls is None:
+                f = Finding("hang", f"a {kind} round did not finish within {timeout:.1f} s (hang or deadlock); "
+                            f"operations: " + "; ".join(f"t{t}: " + ", ".join(op.label() for op in s[:8]) for t, s in enumerate(scripts)),
+                            round(time.monotonic() - started, 3), cfg.seed, round_index)
+                raise Hang(f)
+            if kind == "lincheck" and plan.observers:
+                calls.extend(_final_reads(obj, plan, len(scripts), normaliser, random.Random(round_index)))
+            progress.calls += len(calls)
+            kept = [c for c in calls if not transient.match(c)]
+            finding: Finding | None = None
+            if kind == "hammer":
+                progress.hammer_rounds += 1
+                for c in kept:
+                    if c.ok or c.token[1] in plan.raises.get(c.op.name, set()):
+                        continue
+                    if _sequentially_possible(factory, scripts, c, apply, random.Random(round_index), plan):
+                        continue  # a state learning never reached, not a concurrency effect
+                    finding = Finding("unexpected_exception",
+                                      f"{c.op.label()} raised {c.token[1]}: {c.exc_message} under concurrency; run alone it "
+                                      f"raises only {sorted(plan.raises.get(c.op.name, set())) or 'nothing'} (also in "
+                                      f"{VERIFY_ORDERS} sequential orders of this round's operations)",
+                                      round(time.monotonic() - started, 3), cfg.seed, round_index, op=c.op.label())
+                    break
+            else:
+                progress.lincheck_rounds += 1
+                t0 = time.perf_counter()
+                verdict = lincheck.check(kept, rep, compare, cfg.max_nodes, cfg.check_seconds)
+                progress.check_seconds += time.perf_counter() - t0
+                if verdict.linearizable is None:
+                    progress.undecided += 1
+                elif verdict.linearizable:
+                    for c in kept:
+                        if not c.ok:
+                            plan.raises.setdefault(c.op.name, set()).add(c.token[1])
+                else:
+                    small = lincheck.minimise(kept, rep, compare, cfg.max_nodes)
+                    new_exc = sorted({c.token[1] for c in small if not c.ok and c.token[1] not in plan.raises.get(c.op.name, set())})
+                    finding = Finding(
+                        "not_linearizable",
+                        f"{len(small)} of {len(kept)} calls have no sequential explanation"
+                        + (f" (raised {', '.join(new_exc)}, never raised alone)" if new_exc else ""),
+                        round(time.monotonic() - started, 3), cfg.seed, round_index,
+                        history=History(small, cfg.seed, round_index).describe(),
+                        extra={"full_history": History(kept, cfg.seed, round_index).describe()},
+                    )
+            if finding is not None:
+                finding.extra.update(progress=vars(progress).copy())
+                findings.append(finding)
+                emit("finding", finding.as_json())
+                break
+            if cfg.replay_round is None:
+                round_index += 1
+            if time.monotonic() - last_progress > 0.5:
+                last_progress = time.monotonic()
+                emit("progress", vars(progress).copy())
+    finally:
+        if switch:
+            sys.setswitchinterval(old_switch)
+    progress.check_seconds = round(progress.check_seconds, 4)
+    emit("progress", dict(vars(progress), seconds=round(time.monotonic() - started, 3), final=True))
+    return findings

@@ -1,0 +1,125 @@
+"""`python -m ftlab_harness.zerocode.measure {twins,realbugs,clean}`: the zero-code mode's detection table.
+
+The targets are data, here, so the figures in the docs are one command away:
+
+    twins     ftlab's seeded twins (`ftlab._seeded`, from `--seeded-path` / $FTLAB_SEEDED_PATH)
+    realbugs  the development corpus of real free-threading bugs (CPython 3.13.5t, numpy 2.2.2)
+    clean     classes that must show no finding: ftlab's correct classes, rpds-py, queue, deque
+
+Each target runs `--runs` times (seeds seed, seed+1, ...) for `--seconds` of rounds, each run in
+its own child (`parent.run_isolated`); one JSONL record per run (`--jsonl`), then a table: runs,
+runs with a finding, finding kinds, median seconds to detection. The factories are what a user
+would write on the command line: small balances so overdrafts are reachable, an `init` whose
+second call returns a different value. Exit status 0 unless a run errored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+from typing import Any
+
+from ftlab_harness.zerocode.hammer import Config
+from ftlab_harness.zerocode.parent import ZeroCodeResult, run_isolated
+
+#: (bug or name, target, extra Config fields)
+ONCE_OPTS: dict[str, Any] = {"exclude": ["init_count", "is_initialized", "repr"]}  # see docs: init in progress is visible
+TWINS: list[tuple[str, str, dict[str, Any]]] = [
+    ("lost_update", "ftlab._seeded:LostUpdateCounter", {}),
+    ("unsafe_shared_mut", "ftlab._seeded:UnsafeCellCounter", {}),
+    ("check_then_act", 'ftlab._seeded:CheckThenActBank({"a": 3, "b": 3})', {}),
+    ("lock_order_inversion", 'ftlab._seeded:LockOrderInversionBank({"a": 5, "b": 5})', {}),
+    ("torn_multi_key_update", "ftlab._seeded:TornRegistry()", {}),
+    ("relaxed_publication", "ftlab._seeded:RelaxedPublishSlot()", {}),
+    ("double_once_init", "ftlab._seeded:RacyOnceResource(iter(range(10**9)).__next__)", ONCE_OPTS),
+    ("queue_drop_or_duplicate", "ftlab._seeded:LossyWorkQueue(4)", {}),
+    ("lost_wakeup_latch", "ftlab._seeded:LostWakeupLatch()", {}),
+    ("lost_wakeup_queue", "ftlab._seeded:LostWakeupWorkQueue(4)", {}),
+    ("lost_wakeup_once", "ftlab._seeded:LostWakeupOnceResource(iter(range(10**9)).__next__)", ONCE_OPTS),
+]
+REALBUGS: list[tuple[str, str, dict[str, Any]]] = [
+    ("cpython#120321 generator next", "builtins:(i for i in range(10**9))", {}),
+    ("cpython#123471 itertools.product", "itertools:product(range(6), repeat=4)", {}),
+    ("cpython#132551 BytesIO", "io:BytesIO()", {}),
+    ("cpython#125996 OrderedDict", "collections:OrderedDict.fromkeys(range(64))", {}),
+    ("cpython#142651 Mock call_count", "unittest.mock:Mock()", {}),
+    ("numpy#28197 repeat (read-only ops)", "numpy:arange(10)", {"ops": ["repeat", "shape"]}),
+]
+CLEAN: list[tuple[str, str, dict[str, Any]]] = [
+    ("MutexGuardedCounter", "ftlab:MutexGuardedCounter", {}),
+    ("AtomicCounter", "ftlab:AtomicCounter", {}),
+    ("ShardedCounter", "ftlab:ShardedCounter", {}),
+    ("Point", "ftlab:Point(1.0, 2.0)", {}),
+    ("FrozenMap", 'ftlab:FrozenMap({"a": 1, "b": 2})', {}),
+    ("Latch", "ftlab:Latch", {}),
+    ("PublishSlot", "ftlab:PublishSlot", {}),
+    ("WorkQueue", "ftlab:WorkQueue(4)", {}),
+    ("Bank", 'ftlab:Bank({"a": 3, "b": 3})', {}),
+    ("Registry", "ftlab:Registry", {}),
+    ("OnceResource", "ftlab:OnceResource(iter(range(10**9)).__next__)", ONCE_OPTS),
+    ("rpds.HashTrieMap", 'rpds:HashTrieMap({"a": 1, "b": 2})', {}),
+    ("rpds.List", "rpds:List([1, 2, 3])", {}),
+    ("queue.Queue", "queue:Queue", {}),
+    ("queue.Queue(4)", "queue:Queue(4)", {}),
+    ("deque at its ends", "collections:deque", {"ops": ["append", "appendleft", "pop", "popleft", "len"]}),
+]
+SETS = {"twins": TWINS, "realbugs": REALBUGS, "clean": CLEAN}
+
+
+def measure(which: str, runs: int, seconds: float, seed: int, paths: list[str], jsonl: str | None,
+            only: list[str] | None = None) -> list[tuple[str, list[ZeroCodeResult]]]:
+    out = []
+    sink = open(jsonl, "a", encoding="utf-8") if jsonl else None  # noqa: SIM115 - open for the whole run, closed at its end
+    try:
+        for name, target, extra in SETS[which]:
+            if only and not any(o in name or o in target for o in only):
+                continue
+            results = []
+            for k in range(runs):
+                cfg = Config(target=target, seconds=seconds, seed=seed + k, round_timeout=2.0, **extra)
+                res = run_isolated(cfg, paths)
+                results.append(res)
+                if sink is not None:
+                    sink.write(json.dumps(dict(res.as_json(), set=which, name=name)) + "\n")
+                    sink.flush()
+                print(f"  {name}: seed {seed + k}: {res.outcome} {res.finding_kind} {res.seconds_to_detect or ''}", file=sys.stderr, flush=True)
+            out.append((name, results))
+    finally:
+        if sink is not None:
+            sink.close()
+    return out
+
+
+def table(rows: list[tuple[str, list[ZeroCodeResult]]]) -> str:
+    lines = ["| target | runs | with a finding | kinds | median s to detect | errors |", "|---|---|---|---|---|---|"]
+    for name, results in rows:
+        found = [r for r in results if r.outcome == "finding"]
+        kinds = sorted({r.finding_kind for r in found})
+        times = [r.seconds_to_detect for r in found if r.seconds_to_detect is not None]
+        med = f"{statistics.median(times):.2f}" if times else "-"
+        errors = sum(r.outcome in ("error", "bad_input") for r in results)
+        lines.append(f"| {name} | {len(results)} | {len(found)} | {', '.join(kinds) or '-'} | {med} | {errors} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m ftlab_harness.zerocode.measure", description=__doc__.splitlines()[0])
+    p.add_argument("which", choices=sorted(SETS))
+    p.add_argument("--runs", type=int, default=1)
+    p.add_argument("--seconds", type=float, default=5.0)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seeded-path", default=os.environ.get("FTLAB_SEEDED_PATH"), help="folder with the seeded build of ftlab")
+    p.add_argument("--only", action="append", default=None, help="only targets whose name or target contains this")
+    p.add_argument("--jsonl", default=None)
+    args = p.parse_args(argv)
+    paths = [args.seeded_path] if args.which == "twins" and args.seeded_path else []
+    rows = measure(args.which, args.runs, args.seconds, args.seed, paths, args.jsonl, args.only)
+    print(table(rows))
+    return 1 if any(r.outcome == "error" for _, rs in rows for r in rs) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""Tests of the zero-code engine: discovery, learning, rounds, findings, isolation, CLI, bad input.
+
+Targets are the small classes of `zerocode_targets.py` (beside this file, put on the child's
+PYTHONPATH). Runs on CPython 3.9-3.13t without ftlab; each isolated run takes a few seconds.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import sys
+from typing import Any
+
+import pytest
+
+from ftlab_harness.zerocode import cli
+from ftlab_harness.zerocode.hammer import BadTarget, Config, load_target, run_in_process
+from ftlab_harness.zerocode.history import Finding, normalise
+from ftlab_harness.zerocode.ops import discover
+from ftlab_harness.zerocode.parent import ZeroCodeResult, run_isolated
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+
+def quick(target: str, **kw: Any) -> list[Finding]:
+    events: list[tuple[str, dict]] = []
+    cfg = Config(target=target, seconds=kw.pop("seconds", 3.0), seed=kw.pop("seed", 1), learn_seconds=3.0, **kw)
+    return run_in_process(cfg, lambda k, d: events.append((k, d)))
+
+
+def test_discovers_methods_properties_and_protocols() -> None:
+    names = {t.name for t in discover(collections.OrderedDict(a=1))}
+    assert {"move_to_end", "popitem", "iter", "len", "getitem", "setitem", "delitem", "contains", "repr"} <= names
+    gen = (i for i in range(3))
+    names = {t.name for t in discover(gen)}
+    assert "next" in names and "iter" not in names  # an iterator: next, never "drain me"
+
+
+def test_explicit_ops_with_literal_arguments() -> None:
+    [t] = discover([1, 2, 3], include=["index(2)"])
+    assert t.fixed is not None and t.fixed.args == (2,)
+    with pytest.raises(ValueError):
+        discover([1], include=["no_such_op"])
+
+
+def test_normalise_makes_results_comparable() -> None:
+    class Opaque:
+        pass
+
+    assert normalise(float("nan")) == normalise(float("nan"))
+    assert normalise(Opaque())[0] == "Opaque"  # default repr: by type and pickle, no address
+    obj = object()
+    assert normalise(obj, target=obj) == ("self",)
+    assert normalise({"b": 1, "a": [1, 2]}) == ("dict", (("b", 1), ("a", ("list", (1, 2)))))
+
+
+def test_racy_counter_is_not_linearizable() -> None:
+    findings = quick("zerocode_targets:RacyCounter", mode="lincheck")
+    assert findings and findings[0].kind == "not_linearizable"
+    assert "add" in findings[0].history and findings[0].seed == 1
+
+
+def test_locked_counter_is_clean() -> None:
+    assert quick("zerocode_targets:LockedCounter", seconds=1.5) == []
+
+
+def test_deque_at_its_ends_is_clean() -> None:
+    assert quick("collections:deque", ops=["append", "appendleft", "pop", "popleft", "len"], seconds=1.5) == []
+
+
+def test_exception_never_raised_alone_is_a_finding() -> None:
+    findings = quick("zerocode_targets:BusyFlag", mode="hammer")
+    assert findings and findings[0].kind == "unexpected_exception" and "RuntimeError" in findings[0].detail
+
+
+def test_replay_round_regenerates_the_same_scenario() -> None:
+    import random
+
+    from ftlab_harness.zerocode.hammer import learn, round_scenario
+    from ftlab_harness.zerocode.ops import Values, make_apply
+
+    factory, _ = load_target("collections:deque")
+    cfg = Config(target="collections:deque", seed=5)
+
+    def plan() -> Any:
+        return learn(factory, discover(factory(), include=["append", "pop"]), Values(), make_apply(), random.Random(5), 3.0)
+
+    assert round_scenario(cfg, plan(), 17)[1] == round_scenario(cfg, plan(), 17)[1]
+
+
+@pytest.mark.parametrize("target,needle", [
+    ("nocolon", "expected module:factory"),
+    ("no_such_module_xyz:f", "cannot import"),
+    ("collections:no_such_attr", "has no attribute"),
+    ("collections:deque(", "not an expression"),
+    ("zerocode_targets:make_raises", "factory raised OSError"),
+])
+def test_bad_targets_are_one_line_errors(target: str, needle: str) -> None:
+    with pytest.raises(BadTarget) as e:
+        quick(target, seconds=0.2)
+    assert needle in str(e.value) and "\n" not in str(e.value)
+
+
+def test_factory_expression_with_arguments() -> None:
+    factory, literals = load_target("collections:OrderedDict.fromkeys('ab', 0)")
+    assert factory() == {"a": 0, "b": 0} and "ab" in literals
+
+
+# ---------------------------------------------------------------- isolated runs (child process)
+
+
+def isolated(target: str, **kw: Any) -> ZeroCodeResult:
+    cfg = Config(target=target, seconds=kw.pop("seconds", 3.0), seed=1, learn_seconds=3.0, **kw)
+    return run_isolated(cfg, [HERE])
+
+
+def test_isolated_crash_is_a_finding_with_stacks() -> None:
+    res = isolated("zerocode_targets:Crasher", ops=["safe", "boom"])
+    assert res.outcome == "finding" and res.finding_kind == "crash", res
+    assert "SIGSEGV" in res.detail and "boom" in res.stacks
+
+
+def test_isolated_deadlock_is_a_hang_with_stacks() -> None:
+    res = isolated("zerocode_targets:TwoLocks", round_timeout=1.0, seconds=10)
+    assert res.outcome == "finding" and res.finding_kind == "hang", res
+    assert "ab" in res.stacks or "ba" in res.stacks
+
+
+def test_isolated_clean_run_and_record_round_trip() -> None:
+    res = isolated("zerocode_targets:LockedCounter", seconds=1.0)
+    assert res.outcome == "clean", res
+    assert res.progress["rounds"] > 0 and res.plan["operations"]
+    assert ZeroCodeResult.from_json(res.as_json()) == res
+
+
+def test_isolated_bad_target_is_bad_input() -> None:
+    res = isolated("zerocode_targets:make_raises")
+    assert res.outcome == "bad_input" and "OSError" in res.detail
+
+
+def test_normaliser_option_is_applied() -> None:
+    assert quick("zerocode_targets:LockedCounter", normaliser="zerocode_targets:shout", seconds=0.5) == []
+    with pytest.raises(BadTarget):
+        quick("zerocode_targets:LockedCounter", normaliser="zerocode_targets:nope", seconds=0.5)
+
+
+# ---------------------------------------------------------------- CLI exit codes
+
+
+def test_cli_usage_errors_exit_2(capsys: Any) -> None:
+    assert cli.main(["collections:deque", "--seconds", "-1"]) == 2
+    assert cli.main([]) == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_cli_bad_target_exits_2_with_one_line(capsys: Any) -> None:
+    assert cli.main(["no_such_module_xyz:f", "--seconds", "0.5"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "cannot import" in err
+
+
+def test_cli_finding_exits_1_and_writes_jsonl(tmp_path: Any, capsys: Any) -> None:
+    out = tmp_path / "zc.jsonl"
+    code = cli.main(["zerocode_targets:RacyCounter", "--seconds", "3", "--seed", "1", "--path", HERE,
+                     "--mode", "lincheck", "--jsonl", str(out), "--learn-seconds", "3"])
+    assert code == 1
+    assert "FOUND not_linearizable" in capsys.readouterr().out
+    import json
+
+    [rec] = [json.loads(x) for x in out.read_text().splitlines()]
+    assert rec["kind"] == "zerocode" and rec["schema_version"] == 1 and rec["finding_kind"] == "not_linearizable"
+
+
+def test_split_keeps_commas_inside_parentheses() -> None:
+    assert cli._split(["a,b(1, 2),c"]) == ["a", "b(1, 2)", "c"]
+
+
+def test_assert_no_finding_for_test_suites() -> None:
+    from ftlab_harness.zerocode import assert_no_finding
+
+    assert assert_no_finding("zerocode_targets:LockedCounter", [HERE], seconds=0.5, learn_seconds=3.0).outcome == "clean"
+    with pytest.raises(AssertionError, match="not_linearizable"):
+        assert_no_finding("zerocode_targets:RacyCounter", [HERE], seconds=3.0, mode="lincheck", learn_seconds=3.0)

@@ -100,6 +100,8 @@ def run(cmd: Sequence[str], target: Target, suppressions: list[suppress.Suppress
     """Runs `cmd` under TSan (see the module docstring)."""
     log_dir = log_dir or tempfile.mkdtemp(prefix="ftlab-tsan-")
     os.makedirs(log_dir, exist_ok=True)
+    if tsan_env_mod.log_files(log_dir):
+        raise RuntimeError(f"{log_dir} already holds TSan logs (tsan.<pid>); give an empty folder, or they count again")
     env = tsan_env_mod.tsan_env(log_dir, base=base_env, options=options)
     out = tempfile.TemporaryFile() if capture else None
     t0 = time.monotonic()

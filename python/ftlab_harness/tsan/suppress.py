@@ -12,8 +12,11 @@ the pattern matches ANY frame of ANY of its stacks (accesses, allocation, thread
 pattern written for an interpreter-internal false positive (`_PyEval_EvalFrameDefault`,
 `PyObject_Vectorcall`) also matches every race the target's code makes when called from Python,
 and such a race would vanish without a trace. Here a report that has a frame of the target's
-own code on an access stack (`Report.in_target`) is NEVER suppressed, whatever the file says;
-every other report that matches an entry is kept in the records, marked `suppressed_by`.
+own code as its racing access (`Report.in_target`) is NEVER suppressed, whatever the file says;
+every other report that matches an entry is kept in the records, marked `suppressed_by`. And a
+`race:` entry is matched against the access stacks only (TSan also looks at thread-creation and
+allocation stacks, which every report made in a Python thread shares). `race_top:` (ours) matches
+only the top frame of an access stack.
 
 Stdlib only.
 """
@@ -75,7 +78,10 @@ class Suppression:
         if self.type != type_of(report.kind) and not (self.type == "race_top" and type_of(report.kind) == "race"):
             return False
         rx = self._regex()
-        stacks = report.access_stacks if self.type == "race_top" else report.stacks
+        # Unlike the runtime, a race entry looks at the access stacks only: every report's thread-
+        # creation stacks run through the interpreter's thread start, so matching those would let
+        # one entry silence every report made in a Python thread.
+        stacks = report.access_stacks if self.type in ("race", "race_top") else report.stacks
         for stack in stacks:
             frames = stack.top(1) if self.type == "race_top" else stack.frames
             for f in frames:

@@ -136,6 +136,12 @@ def case_for(record: Mapping[str, Any]) -> Optional[JunitCase]:
             verdict, ftype = "failed", outcome or "error"
         return JunitCase("ftlab_harness.run", name, verdict, seconds, _first_line(str(record.get("detail") or ftype)),
                          ftype, failure_text(record) if verdict != "passed" else "")
+    if kind == "tsan":  # ftlab_harness.tsan: one record per unique ThreadSanitizer report
+        if not record.get("in_target") or record.get("suppressed_by"):
+            return None
+        name = f"{record.get('scenario')}:{record.get('signature')}{suffix}"
+        return JunitCase("ftlab_harness.tsan", name, "failed", 0.0, _first_line(str(record.get("headline") or "")),
+                         "data_race", str(record.get("headline") or ""))
     if kind == "hunt":
         name = f"{record.get('bug')}{suffix}"
         if record.get("detected"):

@@ -1,4 +1,4 @@
-"""`python -m ftlab_harness.tsan`: argument parsing and dispatch only.
+"""`ftlab-harness tsan` (or `python -m ftlab_harness.tsan`): argument parsing and dispatch only.
 
     env     print the shell exports that run a command under TSan (preload + TSAN_OPTIONS)
     run     run any command under TSan (pytest, the stress harness, a script) and report races
@@ -27,7 +27,7 @@ DEFAULT_TARGET = "ftlab"
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="python -m ftlab_harness.tsan", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="ftlab-harness tsan", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name)
         common(p)
         p.add_argument("--python", default=sys.executable, help="the TSan venv's python (ftlab built with TSan)")
-        p.add_argument("--harness", default="stress", help="the harness module run as `python -m` (default stress)")
+        p.add_argument("--harness", default="ftlab_harness", help="the harness module run as `python -m`")
         p.add_argument("--cwd", default=os.getcwd())
         p.add_argument("--seeded-path", default=None)
         p.add_argument("--threads", type=int, default=None)

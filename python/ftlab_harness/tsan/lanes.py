@@ -1,7 +1,7 @@
 """ftlab's TSan lane: the seeded twins under TSan (the detection table's TSan column) and the correct
 build's quick stress pass under TSan (the false-alarm check).
 
-Both drive the stress harness as a command (`<python> -m <harness> run ...`) under `session.run`,
+Both drive the stress harness as a command (`<python> -m ftlab_harness run ...`) under `session.run`,
 so every child process the harness starts inherits the preload and logs to the session's folder.
 
 twins: for every bug in `ftlab._seeded.BUGS`, the scenario that hunts it runs against the twin for
@@ -55,10 +55,10 @@ BLIND_SPOTS: dict[str, str] = {
 
 @dataclass
 class Harness:
-    """How to run the stress harness: the venv's python, the module (`stress` or `ftlab_harness`), cwd."""
+    """How to run the stress harness: the venv's python, the module run as `-m`, cwd, the seeded build."""
 
     python: str
-    module: str = "stress"
+    module: str = "ftlab_harness"
     cwd: str | None = None
     seeded_path: str | None = None
 
@@ -70,13 +70,14 @@ class Harness:
         env.pop("PYTHON_GIL", None)
         if seeded and self.seeded_path:
             env["PYTHONPATH"] = os.pathsep.join(p for p in [self.seeded_path, env.get("PYTHONPATH")] if p)
+            env["FTLAB_SEEDED_PATH"] = self.seeded_path
         return env
 
 
 PROBE = r"""
 import json, sys
 from {module}.loader import load
-from {module}.cli import sources_from
+from {module}.records import sources_from
 found = load(sources_from([]))
 hunts = {{}}
 for sc, _ in found:

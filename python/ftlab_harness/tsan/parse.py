@@ -144,9 +144,11 @@ class Target:
     def module_matches(self, module: str) -> bool:
         base = os.path.basename(module)
         for name in self.names:
-            stem = name.rsplit(".", 1)[-1]  # `pkg.sub._ext` -> `_ext`, the file's stem
-            if base == stem or base.startswith(stem + ".") or base.startswith(f"lib{stem}."):
-                return True
+            # `pkg._native` lives in `_native.cpython-….so`; `ftlab._seeded` is a submodule that
+            # ftlab.so registers itself: either end of a dotted name can be the file's stem.
+            for stem in {name.split(".")[0], name.rsplit(".", 1)[-1]}:
+                if base == stem or base.startswith(stem + ".") or base.startswith(f"lib{stem}."):
+                    return True
         for path in self.paths:
             if module == path or base == os.path.basename(path):
                 return True

@@ -118,7 +118,9 @@ impl RacyStatsCounter {
         };
         // SAFETY: not safe — see `UnsyncedCell`: concurrent `add`s read and write `calls` at once.
         let calls = self.calls.0.with(|p| unsafe { *p });
-        self.calls.0.with_mut(|p| unsafe { *p = calls.wrapping_add(1) });
+        self.calls
+            .0
+            .with_mut(|p| unsafe { *p = calls.wrapping_add(1) });
         new
     }
 

@@ -206,8 +206,10 @@ def tsan_python() -> Path:
 RACE_PROBE = """
 import threading, ftlab._seeded as s
 c = s.UnsafeCellCounter()
+start = threading.Barrier(4)
 def hammer():
-    for _ in range(20000):
+    start.wait()  # overlap the threads' adds even on a loaded machine
+    for _ in range(50000):
         c.add(1)
 threads = [threading.Thread(target=hammer) for _ in range(4)]
 for t in threads: t.start()

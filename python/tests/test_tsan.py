@@ -235,3 +235,43 @@ def test_end_to_end_hostile_suppressions_do_not_hide_the_racy_twin(tmp_path):
     assert all(r.suppressed_by is None for r, _ in target)
     assert any("src/core/counter/broken.rs" in f for r, _ in target for f in r.target_frames)
     assert all(r.suppressed_by for r in s.reports if not r.in_target)
+
+
+def test_run_tsan_attaches_the_childs_log_to_its_record(tmp_path):
+    from ftlab_harness.tsan.attach import ChildTsan
+
+    tsan = ChildTsan(["ftlab"], [str(REPO)], log_dir=str(tmp_path))
+    (tmp_path / "tsan.4242").write_text((DATA / "unsafe_shared_mut.log").read_text())
+    record = {"scenario": "counter.mutex", "target": "ftlab._seeded:UnsafeCellCounter", "detector": None}
+    findings = tsan.attach(record, 4242)
+    assert record["tsan_detected"] and record["tsan_target"] == 1 and record["tsan_unsuppressed"] == 1
+    assert record["tsan_reports"] == 2 and record["detector"] == "tsan"
+    assert record["tsan_first"].startswith("data race: {closure#0} src/core/counter/broken.rs:77")
+    assert [f["kind"] for f in findings] == ["tsan", "tsan"] and findings[0]["scenario"] == "counter.mutex"
+    assert findings[1]["suppressed_by"] == "race:_Py_brc_merge_refcounts"
+    quiet = {"scenario": "point", "detector": None}
+    assert tsan.attach(quiet, 99) == [] and quiet["tsan_reports"] == 0 and quiet["detector"] is None
+    environ = {"LD_PRELOAD": "/x.so"}
+    tsan.install(environ)
+    assert environ["LD_PRELOAD"].endswith(":/x.so") and f"log_path={tmp_path}/tsan" in environ["TSAN_OPTIONS"]
+
+
+def test_report_has_a_tsan_column_and_section():
+    from ftlab_harness.report import tsan as tsan_report
+    from ftlab_harness.report.document import Document
+    from ftlab_harness.report.results import Results
+
+    res = Results([
+        {"kind": "tsan-lane", "mode": "twin", "bug": "racy_statistics", "tsan": True, "tsan_seconds": 2.2,
+         "expected": True, "ok": True, "invariants": False, "frame": "{closure#1} src/core/counter/broken.rs:123"},
+        {"kind": "tsan-lane", "mode": "twin", "bug": "lost_update", "tsan": False, "expected": False, "ok": True},
+        {"kind": "tsan-lane", "mode": "clean", "run": 0, "scenarios": 16, "unique_reports": 30, "suppressed": 30,
+         "unsuppressed": 0, "ok": True, "skipped": ["frozen_map"]},
+    ])
+    assert tsan_report.twin_cell(res, "racy_statistics").startswith("caught in 2.2 s")
+    assert tsan_report.twin_cell(res, "lost_update") == "not reported (expected)"
+    assert tsan_report.twin_cell(res, "check_then_act") == "–"
+    doc = Document("t")
+    tsan_report.section(doc, res)
+    text = doc.markdown(None)
+    assert "ThreadSanitizer lane" in text and "racy_statistics" in text and "`frozen_map`" in text

@@ -152,7 +152,7 @@ def twins(h: Harness, target: Target, sups: list[suppress.Suppression], seconds:
         expected, why = EXPECTED.get(bug, (None, "not judged"))
         caught = bool(s.target_reports)
         first = s.target_reports[0] if s.target_reports else None
-        rows.append(dict(base, tsan=caught, tsan_seconds=round(s.first_target_seconds, 2) if caught else None,
+        rows.append(dict(base, tsan=caught, tsan_seconds=round(s.first_target_seconds, 2) if s.first_target_seconds is not None else None,
                          expected=expected, why=why, frame=_frame(first), invariants=violated if not s.stopped_early
                          else (violated or None), invariant_detector=detector, tsan_only=tsan_only, unique_reports=len(s.unique()),
                          unsuppressed=len(s.unique(s.unsuppressed)), wall_seconds=round(s.wall_seconds, 2),

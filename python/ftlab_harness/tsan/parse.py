@@ -136,7 +136,8 @@ class Target:
     @classmethod
     def of(cls, spec: Iterable[str], sources: Iterable[str] = ()) -> Target:
         """From user strings: a path-like entry (has a `/` or ends in `.so`) is a library path, else a name."""
-        names, paths = [], []
+        names: list[str] = []
+        paths: list[str] = []
         for s in spec:
             (paths if ("/" in s or s.endswith(".so")) else names).append(s)
         return cls(tuple(names), tuple(paths), tuple(os.path.abspath(s) for s in sources))
@@ -247,7 +248,7 @@ def _frame(line: str) -> Frame | None:
             file = None
         else:
             parts = loc.split(":")
-            nums = []
+            nums: list[int] = []
             while len(parts) > 1 and parts[-1].isdigit():
                 nums.insert(0, int(parts.pop()))
             file = ":".join(parts)

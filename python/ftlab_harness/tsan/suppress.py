@@ -15,8 +15,8 @@ and such a race would vanish without a trace. Here a report that has a frame of 
 own code as its racing access (`Report.in_target`) is NEVER suppressed, whatever the file says;
 every other report that matches an entry is kept in the records, marked `suppressed_by`. And a
 `race:` entry is matched against the access stacks only (TSan also looks at thread-creation and
-allocation stacks, which every report made in a Python thread shares). `race_top:` (ours) matches
-only the top frame of an access stack.
+allocation stacks, which every report made in a Python thread shares). `race_top:` (as in TSan)
+matches only the top frame of an access stack.
 
 Stdlib only.
 """

@@ -130,6 +130,8 @@ def test_every_default_suppression_has_a_reason_and_loads():
     entries = suppress.load(suppress.default_path())
     assert entries and all(e.reason for e in entries)
     assert any(e.name == "race:_Py_brc_merge_refcounts" for e in entries)
+    cpython = suppress.load(suppress.default_path().with_name("suppressions-cpython-tsan.txt"))
+    assert cpython and all(e.reason for e in cpython)
 
 
 def test_an_entry_without_a_reason_is_rejected(tmp_path):

@@ -135,7 +135,7 @@ def cmd_hunt(args: argparse.Namespace) -> int:
             target = f"ftlab._seeded:{twin}"
             common = dict(interp=info, label=args.label, bug=bug, twin=twin, threads=threads, seed=seed,
                           cap_seconds=cap, round_seconds=args.round_seconds, hang_timeout=args.hang_timeout,
-                          extra={"required": require_all})
+                          extra={"required": require_all and bug not in probe.get("tsan_only", ())})
             if bug not in hunters:
                 hrec = HuntRecord(scenario=None, target=target, detected=False, **common,  # type: ignore[arg-type]
                                   result=ScenarioResult(outcome="error", detail=f"no scenario declares hunts=[{bug!r}]"))

@@ -21,8 +21,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-from . import env as tsan_env_mod
-from . import suppress
+from .env import log_files, tsan_env
+from .suppress import Suppression, apply
 from .parse import Report, Target, dedup, parse_file, runtime_errors
 
 __all__ = ["Session", "run", "collect"]
@@ -68,21 +68,21 @@ class Session:
         }
 
 
-def collect(log_dir: str, target: Target, suppressions: list[suppress.Suppression]) -> tuple[list[Report], list[str]]:
+def collect(log_dir: str, target: Target, suppressions: list[Suppression]) -> tuple[list[Report], list[str]]:
     """Parses every `tsan.<pid>` log in `log_dir`; returns (reports with suppressions applied, runtime errors)."""
     reports: list[Report] = []
     errors: list[str] = []
-    for path in tsan_env_mod.log_files(log_dir):
+    for path in log_files(log_dir):
         reports.extend(parse_file(path, target))
         with open(path, encoding="utf-8", errors="replace") as f:
             errors.extend(runtime_errors(f.read()))
-    return suppress.apply(reports, suppressions), errors
+    return apply(reports, suppressions), errors
 
 
 def _first_target(log_dir: str, target: Target, sizes: dict[str, int]) -> tuple[bool, bool]:
     """(any report, any target report) in logs that grew since the last poll."""
     any_report = any_target = False
-    for path in tsan_env_mod.log_files(log_dir):
+    for path in log_files(log_dir):
         size = os.path.getsize(path)
         if size == sizes.get(path):
             continue
@@ -93,16 +93,16 @@ def _first_target(log_dir: str, target: Target, sizes: dict[str, int]) -> tuple[
     return any_report, any_target
 
 
-def run(cmd: Sequence[str], target: Target, suppressions: list[suppress.Suppression], log_dir: str | None = None,
+def run(cmd: Sequence[str], target: Target, suppressions: list[Suppression], log_dir: str | None = None,
         base_env: Mapping[str, str] | None = None, timeout: float = 600.0, stop_on_target: bool = False,
         poll: float = 0.2, cwd: str | None = None, options: Mapping[str, str] | None = None,
         capture: bool = True) -> Session:
     """Runs `cmd` under TSan (see the module docstring)."""
     log_dir = log_dir or tempfile.mkdtemp(prefix="ftlab-tsan-")
     os.makedirs(log_dir, exist_ok=True)
-    if tsan_env_mod.log_files(log_dir):
+    if log_files(log_dir):
         raise RuntimeError(f"{log_dir} already holds TSan logs (tsan.<pid>); give an empty folder, or they count again")
-    env = tsan_env_mod.tsan_env(log_dir, base=base_env, options=options)
+    env = tsan_env(log_dir, base=base_env, options=options)
     out = tempfile.TemporaryFile() if capture else None
     t0 = time.monotonic()
     proc = subprocess.Popen(list(cmd), env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,

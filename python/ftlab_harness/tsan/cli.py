@@ -153,6 +153,8 @@ def _print_clean(rows: list[dict[str, Any]]) -> None:
     for r in rows:
         for h in r["unsuppressed_headlines"]:
             print(f"  run {r['run']}: UNSUPPRESSED {h}")
+        if r.get("scenarios_run", r["scenarios"]) < r["scenarios"]:
+            print(f"  run {r['run']}: only {r.get('scenarios_run')} of {r['scenarios']} scenarios ran:\n{r.get('output_tail')}")
     if rows and rows[-1]["skipped"]:
         print("not run under TSan (blind spots of the stock-interpreter mode):")
         for name, why in lanes.BLIND_SPOTS.items():

@@ -186,6 +186,7 @@ def clean(h: Harness, target: Target, sups: list[suppress.Suppression], runs: in
         s = run(cmd, target, sups, log_dir=os.path.join(log_root, f"clean-{i}"), base_env=h.env(seeded=False),
                 timeout=60 * len(chosen) + 300, cwd=h.cwd)
         unsup = s.unique(s.unsuppressed)
+        ran = sum(1 for line in open(jsonl) if '"stress-run"' in line) if os.path.exists(jsonl) else 0
         rows.append({"mode": "clean", "run": i, "scenarios": len(chosen),
                      "skipped": [] if blind_spots else sorted(BLIND_SPOTS),
                      "returncode": s.returncode, "unique_reports": len(s.unique()),
@@ -193,7 +194,8 @@ def clean(h: Harness, target: Target, sups: list[suppress.Suppression], runs: in
                      "unsuppressed": len(unsup), "in_target": len(s.unique(s.target_reports)),
                      "wall_seconds": round(s.wall_seconds, 1), "runtime_errors": s.runtime_errors,
                      "unsuppressed_headlines": [f"{r.headline[:160]} ({n}x)" for r, n in unsup][:20],
-                     "ok": not unsup and not s.runtime_errors})
+                     "scenarios_run": ran, "output_tail": s.stdout_tail[-600:] if ran < len(chosen) else "",
+                     "ok": not unsup and not s.runtime_errors and ran == len(chosen)})
         findings += finding_records(s, {"mode": "clean", "run": i})
     return rows, findings
 

@@ -6,7 +6,9 @@
 //! is checked with two threads on one shard (contended), one on another, and a concurrent
 //! reader whose sum must stay within [0, 3] (all deltas are non-negative).
 //! Broken twins: `lost_update` (load + store) must fail the final-value assertion;
-//! `unsafe_shared_mut` (unsynchronized `UnsafeCell`) must be flagged as a causality violation.
+//! `unsafe_shared_mut` (unsynchronized `UnsafeCell`) must be flagged as a causality violation;
+//! so must `racy_statistics`, whose totals are exact (its `calls` statistic races: only loom and
+//! ThreadSanitizer see it).
 //!
 //! Run: `RUSTFLAGS="--cfg ftlab_loom" cargo test --release --no-default-features
 //! --target-dir target/loom --test loom_counter` (or `ci/loom`).
@@ -18,7 +20,7 @@ mod loom_harness;
 
 use std::num::NonZeroUsize;
 
-use ftlab::core::counter::broken::{LostUpdateCounter, UnsafeCellCounter};
+use ftlab::core::counter::broken::{LostUpdateCounter, RacyStatsCounter, UnsafeCellCounter};
 use ftlab::core::counter::{AtomicCounter, MutexCounter, ShardedCounter};
 use ftlab::sync::{thread, Arc};
 use loom_harness::{check, expect_rejected};
@@ -49,7 +51,8 @@ impl_counter!(
     MutexCounter,
     AtomicCounter,
     LostUpdateCounter,
-    UnsafeCellCounter
+    UnsafeCellCounter,
+    RacyStatsCounter
 );
 
 /// Three concurrent increments: none lost, and each caller saw a distinct new value.
@@ -141,5 +144,14 @@ fn rejects_unsafe_shared_mut() {
         "unsafe_shared_mut",
         "Causality violation",
         three_adders::<UnsafeCellCounter>,
+    );
+}
+
+#[test]
+fn rejects_racy_statistics() {
+    expect_rejected(
+        "racy_statistics",
+        "Causality violation",
+        three_adders::<RacyStatsCounter>,
     );
 }

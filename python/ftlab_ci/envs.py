@@ -4,6 +4,7 @@ Usage:
     ci/envs 3.13 3.13t               # venvs .venvs/<label>, ftlab (release) installed in each
     ci/envs --seeded 3.13t           # also build the `seeded-bugs` variant into .venvs/<label>/seeded
     ci/envs --json 3.13t             # print {"label", "python", "venv", "seeded_path"} per line
+    ci/envs --tsan 3.13t             # ThreadSanitizer build of ftlab + its seeded twins into .venvs/<label>-tsan
 
 Each label is resolved by `ftlab_ci.provision` (`ci/provision-python`: finds or builds it).
 Each interpreter gets its own cargo target directory (target/py/<label>), so rebuilding for
@@ -16,6 +17,13 @@ sub-interpreters), built into its own target dir (target/py/<label>/isolated).
 The seeded-bugs build (deliberately broken twins, for `ftlab-harness hunt`) is installed
 with `pip --target` into `.venvs/<label>/seeded`, never into the venv's site-packages: code
 that wants it puts that folder first on `sys.path` / PYTHONPATH.
+
+`--tsan` builds ftlab with `-Zsanitizer=thread` (stable rustc, RUSTC_BOOTSTRAP=1, maturin with an
+explicit --target; see ftlab_harness/tsan/build.py) into its own venv `.venvs/<label>-tsan` and its
+own target dir (target/tsan/<label>): ONE build with the `seeded-bugs` feature, installed both into
+the venv (the correct classes) and into `.venvs/<label>-tsan/seeded` (the twins, as for --seeded).
+It installs Debian's `libtsan2` with apt-get if the runtime is missing (saying so) and compiles the
+`__tsan_mem*` shim with cc (docs/tsan.md).
 
 Everything is stamped (requirements digest, Rust source digest), so a re-run with nothing
 changed only probes. How long a cold and a warm run take: the README's timing table.
@@ -178,11 +186,41 @@ def build_and_install_isolated(label: str, venv: Path) -> None:
     say(f"{label}: ftlab_isolated installed in {time.monotonic() - t0:.0f} s")
 
 
+def build_and_install_tsan(label: str, info: Info) -> Path:
+    """The TSan venv `<label>-tsan`: ftlab (seeded-bugs feature) built with -Zsanitizer=thread."""
+    sys.path.insert(0, str(ROOT / "python"))
+    from ftlab_harness.tsan import build as tsan_build
+    from ftlab_harness.tsan import env as tsan_env
+
+    tsan_env.ensure_libtsan(install=True)
+    tsan_env.build_shim()
+    venv = ensure_venv(f"{label}-tsan", info)
+    py = venv / "bin" / "python"
+    stamp = venv / ".ftlab-build-tsan"
+    digest = source_digest("tsan:seeded-bugs:" + tsan_build.RUSTFLAGS)
+    if stamp.exists() and stamp.read_text() == digest:
+        say(f"{label}: ftlab (tsan) is up to date")
+        return venv
+    t0 = time.monotonic()
+    say(f"{label}: building ftlab with ThreadSanitizer (seeded-bugs) for {py}")
+    wheel = tsan_build.build_wheel(ROOT / "Cargo.toml", str(py), ROOT / "target" / "wheels" / label / "tsan",
+                                   ROOT / "target" / "tsan" / label, features=["seeded-bugs"])
+    sh([py, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps", "--force-reinstall", wheel])
+    shutil.rmtree(venv / "seeded", ignore_errors=True)
+    sh([py, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps", "--target", venv / "seeded",
+        wheel])
+    stamp.write_text(digest)
+    say(f"{label}: ftlab (tsan) installed in {time.monotonic() - t0:.0f} s")
+    return venv
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="ci/envs", description=(__doc__ or "").split("\n")[0])
     ap.add_argument("labels", nargs="+")
     ap.add_argument("--seeded", action="store_true", help="also build the seeded-bugs variant")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--tsan", action="store_true",
+                    help="only the ThreadSanitizer build (ftlab + seeded twins) into .venvs/<label>-tsan")
     args = ap.parse_args(sys.argv[1:] if argv is None else argv)
     for label in args.labels:
         try:
@@ -194,11 +232,16 @@ def main(argv: Optional[list[str]] = None) -> int:
     for label in args.labels:
         try:
             info = interpreter(label)
+            if args.tsan:
+                venv = build_and_install_tsan(label, info)
+                if args.json:
+                    print(json_line(f"{label}-tsan", venv, venv / "seeded", info), flush=True)
+                continue
             venv = ensure_venv(label, info)
             build_and_install(label, venv, seeded=False)
             build_and_install_isolated(label, venv)
             seeded = build_and_install(label, venv, seeded=True) if args.seeded else None
-        except (subprocess.CalledProcessError, NoInterpreter, StopIteration) as e:
+        except (subprocess.CalledProcessError, NoInterpreter, StopIteration, RuntimeError) as e:
             print(f"envs: error: {label}: {e}", file=sys.stderr)
             rc = 1
             continue

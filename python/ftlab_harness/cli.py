@@ -110,6 +110,15 @@ def build_parser() -> _Parser:
     rp.add_argument("--hang-timeout", type=positive_float, default=None, metavar="S",
                     help="a worker without progress this long is a hang (default 10 s, --quick 5 s)")
     rp.add_argument("--repeat", type=positive_int, default=1, metavar="N", help="run the selection N times")
+    rp.add_argument("--tsan", action="store_true",
+                    help="run every child under ThreadSanitizer (the target built with it: docs/tsan.md); "
+                         "races become records of their own (kind tsan) and fail the run when in the target's code")
+    rp.add_argument("--tsan-target", action="append", default=[], metavar="NAME|PATH",
+                    help="whose races count (default: the targets' modules)")
+    rp.add_argument("--tsan-source", action="append", default=[], metavar="DIR",
+                    help="the target's source root (tells its relative frames from its dependencies')")
+    rp.add_argument("--tsan-suppressions", action="append", default=[], metavar="FILE",
+                    help="extra suppressions (never hide a race in the target's code)")
 
     sub.add_parser("zerocode", help="hammer any object and check its histories for linearizability, no code needed; "
                    "`ftlab-harness zerocode --help`", add_help=False)
@@ -169,6 +178,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         label=args.label,
         jsonl=args.jsonl,
         junit_xml=args.junit_xml,
+        tsan=args.tsan,
+        tsan_targets=tuple(args.tsan_target),
+        tsan_sources=tuple(args.tsan_source),
+        tsan_suppressions=tuple(args.tsan_suppressions),
     )
     return run_scenarios(options).status
 
@@ -178,6 +191,7 @@ DELEGATED = {
     "zerocode": "ftlab_harness.zerocode.cli",
     "bench": "ftlab_harness.bench.__main__",
     "report": "ftlab_harness.report.__main__",
+    "tsan": "ftlab_harness.tsan.cli",
 }
 
 

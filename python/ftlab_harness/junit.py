@@ -144,6 +144,12 @@ def case_for(record: Mapping[str, Any]) -> Optional[JunitCase]:
             return JunitCase("ftlab_harness.zerocode", name, "skipped", seconds, _first_line(str(record.get("detail"))))
         return JunitCase("ftlab_harness.zerocode", name, "failed", seconds, _first_line(str(record.get("detail") or outcome)),
                          outcome, failure_text(record))
+    if kind == "tsan":  # ftlab_harness.tsan: one record per unique ThreadSanitizer report
+        if not record.get("in_target") or record.get("suppressed_by"):
+            return None
+        name = f"{record.get('scenario')}:{record.get('signature')}{suffix}"
+        return JunitCase("ftlab_harness.tsan", name, "failed", 0.0, _first_line(str(record.get("headline") or "")),
+                         "data_race", str(record.get("headline") or ""))
     if kind == "hunt":
         name = f"{record.get('bug')}{suffix}"
         if record.get("detected"):

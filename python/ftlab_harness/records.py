@@ -242,6 +242,8 @@ class ScenarioResult(_Json):
     returncode: Optional[int] = None
     hang: Optional[bool] = None
     progress_from_events: Optional[bool] = None
+    #: The child's process id (its TSan log is `tsan.<pid>`: ftlab_harness.tsan.attach).
+    pid: Optional[int] = None
 
     def with_rate(self) -> ScenarioResult:
         if self.ops_per_s is not None:

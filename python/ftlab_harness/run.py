@@ -48,6 +48,12 @@ class RunOptions:
     quiet: bool = False
     #: `patterns` are exact scenario names (the plugin), not prefixes or globs.
     exact_names: bool = False
+    #: Children under ThreadSanitizer (ftlab_harness.tsan.attach); whose races count (default:
+    #: the targets' modules), their source roots, extra suppression files.
+    tsan: bool = False
+    tsan_targets: Tuple[str, ...] = ()
+    tsan_sources: Tuple[str, ...] = ()
+    tsan_suppressions: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,15 @@ def run_scenarios(options: RunOptions) -> RunOutcome:
     if options.exact_names:
         chosen = [(sc, src) for sc, src in chosen if sc.name in options.patterns] or chosen
     targets = {sc.name: options.target or sc.target for sc, _ in chosen}
+    tsan = None
+    if options.tsan:
+        from ftlab_harness.loader import split_target
+        from ftlab_harness.tsan.attach import ChildTsan
+
+        tsan = ChildTsan(options.tsan_targets or sorted({split_target(t)[0] for t in targets.values()}),
+                         options.tsan_sources, options.tsan_suppressions)
+        tsan.install()  # every child from here on (the import preflight too) runs under TSan
+    tsan_findings: List[dict] = []
     probe = check_targets(list(targets.values()), [], tail_paths=file_folders(sources))
     info = interpreter_info()
     jsonl_path = options.jsonl or DEFAULT_RUN_JSONL
@@ -98,25 +113,39 @@ def run_scenarios(options: RunOptions) -> RunOutcome:
                 result = run_child(spec, options.timeout, [])
                 if result.gil_enabled is None:
                     result = result.replace(gil_enabled=probe.get("gil_enabled"))
+                findings: List[dict] = []
+                if tsan is not None:
+                    verdict, findings = tsan.verdict(result.pid, {"interpreter": info.interpreter, "label": options.label,
+                                                                  "scenario": sc.name, "target": targets[sc.name],
+                                                                  "seed": options.seed + repeat, "repeat": repeat})
+                    result = result.replace(notes={**result.notes, "tsan": verdict})
+                    if verdict["tsan_detected"] and not result.detector:
+                        result = result.replace(detector="tsan")
                 record = StressRunRecord(
                     interp=info, label=options.label, scenario=sc.name, target=targets[sc.name],
                     threads=options.threads, seed=options.seed + repeat, duration=options.duration,
                     iterations=options.iterations, repeat=repeat, started_at=round(started, 3), result=result,
                 )
                 writer.write(record)
+                writer.write_all(findings)
+                tsan_findings += findings
                 records.append(record)
                 progress.end(record.to_json())
     dicts = [r.to_json() for r in records]
     if options.junit_xml:
         from ftlab_harness.junit import write_junit
 
-        write_junit(options.junit_xml, dicts, suite="ftlab-harness run")
+        write_junit(options.junit_xml, dicts + tsan_findings, suite="ftlab-harness run")
     print(file=out)
     print(summary.run_summary(dicts), file=out)
     counts: dict = {}
     for r in records:
         counts[r.outcome] = counts.get(r.outcome, 0) + 1
     status = run_status(dicts)
+    if tsan is not None:
+        print(tsan.summary([r.result.notes.get("tsan", {}) | {"scenario": r.scenario} for r in records]), file=out)
+        if status == 0 and any(f.get("in_target") and not f.get("suppressed_by") for f in tsan_findings):
+            status = 1  # a race in the target's code is a finding like any invariant
     print("\n" + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + f" (seed {options.seed})"
           + ("; nothing was checked (exit 3)" if status == 3 else ""), file=out, flush=True)
     return RunOutcome(records, status)

@@ -132,7 +132,7 @@ def run_child(spec: RunSpec, timeout: float, extra_paths: list[str], cwd: str | 
             stderr = err.read().decode("utf-8", "replace")
         written = ScenarioResult.read(result_path)
         events = read_events(events_path)
-    return _fate(written, events, rc, wall, ended, killed_after, timeout, stderr)
+    return _fate(written, events, rc, wall, ended, killed_after, timeout, stderr).replace(pid=proc.pid)
 
 
 def _from_events(events: list[ChildEvent]) -> ScenarioResult:

@@ -4,7 +4,8 @@
 //! Each twin has the same Python API as the correct class it shadows and wraps the Rust twin
 //! in `src/core/<protocol>/broken.rs` — the very code the loom models reject — so a stress
 //! check that flags the twin is checking the bug loom found. `BUGS` maps each bug name to its
-//! class name. One file per bug in `seeded/`; each exposes `add(module, bugs)`.
+//! class name; `TSAN_ONLY` names the bugs only a race detector can see. One file per bug in
+//! `seeded/`; each exposes `add(module, bugs)`.
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -20,6 +21,7 @@ pub mod lost_wakeup_queue;
 pub mod mutex_across_callback;
 pub mod non_unique_thread_slot;
 pub mod queue_drop_or_duplicate;
+pub mod racy_statistics;
 pub mod relaxed_publication;
 pub mod torn_multi_key_update;
 pub mod unsafe_shared_mut;
@@ -45,7 +47,12 @@ pub fn register(parent: &Bound<'_, PyModule>) -> PyResult<()> {
     mutex_across_callback::add(&m, &bugs)?;
     lost_snapshot_update::add(&m, &bugs)?;
     non_unique_thread_slot::add(&m, &bugs)?;
+    let mut tsan_only = Vec::new();
+    racy_statistics::add(&m, &bugs, &mut tsan_only)?;
     m.add("BUGS", bugs)?;
+    // Bugs no invariant can see (data races that break nothing checked): only a race detector
+    // (ThreadSanitizer, `ci/tsan`) catches them, so the invariant hunt does not require them.
+    m.add("TSAN_ONLY", pyo3::types::PyTuple::new(py, tsan_only)?)?;
     parent.add_submodule(&m)?;
     py.import("sys")?
         .getattr("modules")?

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from . import findings, subinterpreters
+from . import tsan as tsan_report
 from .document import Document
 from .results import Results, config_key, fmt_rate, fmt_ratio, unique
 
@@ -209,12 +210,15 @@ def build(res: Results, plots: Dict[str, Optional[bytes]], plots_note: str) -> D
                     row.append(f"caught in {secs:.1f} s" if isinstance(secs, (int, float)) else "caught")
                 else:
                     row.append("missed")
+            if tsan_report.has_twins(res):
+                row.append(tsan_report.twin_cell(res, bug))
             rows.append(row)
         doc.p("Each deliberately broken twin (cargo feature `seeded-bugs`, module `ftlab._seeded`) hammered by its "
               "scenario in rounds until a detector fires (invariant, hang watchdog, crash) or the time cap passes."
               + (" Right-hand columns: the same bugs checked with pytest-run-parallel, written the way its users "
                  "write tests." if tconfigs else ""))
-        doc.table(["bug"] + [f"stress {c}" for c in hconfigs] + [f"pytest-run-parallel {c}" for c in tconfigs], rows)
+        doc.table(["bug"] + [f"stress {c}" for c in hconfigs] + [f"pytest-run-parallel {c}" for c in tconfigs]
+                  + (["ThreadSanitizer 3.13t"] if tsan_report.has_twins(res) else []), rows)
     clean = res.of("hunt-clean")
     if clean:
         rows = []
@@ -227,6 +231,8 @@ def build(res: Results, plots: Dict[str, Optional[bytes]], plots_note: str) -> D
                           f"FAIL: {len(alarms)} false alarm(s): " + ", ".join(r.get("scenario", "?") for r in alarms))])
         doc.p("Clean-build false-alarm check: the same scenarios against the correct classes must show 0 violations.")
         doc.table(["config", "scenarios", "violations", "ops", "result"], rows, numeric=(1, 2, 3))
+
+    tsan_report.section(doc, res)
 
     # ------------------------------------------------------------ benchmarks
     doc.h2("Benchmarks")
@@ -347,6 +353,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--results", required=True, help="results.jsonl written by ci/stress-matrix")
     ap.add_argument("--out", required=True, help="folder for report.md, report.html and plots/")
     ap.add_argument("--no-plots", action="store_true", help="tables only (no matplotlib needed)")
+    ap.add_argument("--tsan", action="append", default=[], metavar="JSONL",
+                    help="the TSan lane's records (ci/tsan: out/tsan/tsan.jsonl), merged in")
     args = ap.parse_args(argv)
     results, out = Path(args.results), Path(args.out)
     if not results.is_file():
@@ -356,6 +364,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"report: error: --out {out} is not a writable directory", file=sys.stderr)
         return 2
     res = Results.load(results)
+    for extra in args.tsan:
+        if Path(extra).is_file():
+            res.records.extend(Results.load(Path(extra)).records)
     plots: Dict[str, Optional[bytes]] = {}
     note = "plots left out (--no-plots)" if args.no_plots else ""
     if not args.no_plots:

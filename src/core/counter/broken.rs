@@ -87,3 +87,51 @@ impl UnsafeCellCounter {
         self.value.0.with(|p| unsafe { *p })
     }
 }
+
+/// Broken twin of [`super::MutexCounter`] (`racy_statistics`): the value is correct — every
+/// read-modify-write happens under the lock — but a `calls` statistic is bumped on every `add`
+/// OUTSIDE the lock, through an `UnsafeCell`. That is a data race (undefined behaviour) that no
+/// invariant sees: the counter's totals stay exact, and nothing checks `calls`. Only a race
+/// detector that watches the accesses themselves (ThreadSanitizer, loom) can report it.
+#[derive(Debug, Default)]
+pub struct RacyStatsCounter {
+    value: crate::sync::Mutex<i64>,
+    calls: UnsyncedCell,
+}
+
+impl RacyStatsCounter {
+    /// Creates a counter holding `start`, with `calls` at 0.
+    pub fn new(start: i64) -> Self {
+        RacyStatsCounter {
+            value: crate::sync::Mutex::new(start),
+            calls: UnsyncedCell::default(),
+        }
+    }
+
+    /// Adds `delta` under the lock and returns the new value; then bumps `calls` with no
+    /// synchronization (THE BUG).
+    pub fn add(&self, delta: i64) -> i64 {
+        let new = {
+            let mut guard = self.value.lock();
+            *guard = guard.wrapping_add(delta);
+            *guard
+        };
+        // SAFETY: not safe — see `UnsyncedCell`: concurrent `add`s read and write `calls` at once.
+        let calls = self.calls.0.with(|p| unsafe { *p });
+        self.calls
+            .0
+            .with_mut(|p| unsafe { *p = calls.wrapping_add(1) });
+        new
+    }
+
+    /// The current value (under the lock: always exact).
+    pub fn get(&self) -> i64 {
+        *self.value.lock()
+    }
+
+    /// How many `add`s ran, as far as the racy statistic knows (may have lost some).
+    pub fn calls(&self) -> i64 {
+        // SAFETY: as for `add`.
+        self.calls.0.with(|p| unsafe { *p })
+    }
+}

@@ -42,6 +42,9 @@ import time
 from pathlib import Path
 from typing import Any, Dict, Optional
 
+from ftlab_harness.tsan import build as tsan_build
+from ftlab_harness.tsan import env as tsan_env
+
 from . import labels, provision, repo
 
 #: A JSON object (an interpreter probe, a JSONL record).
@@ -188,10 +191,6 @@ def build_and_install_isolated(label: str, venv: Path) -> None:
 
 def build_and_install_tsan(label: str, info: Info) -> Path:
     """The TSan venv `<label>-tsan`: ftlab (seeded-bugs feature) built with -Zsanitizer=thread."""
-    sys.path.insert(0, str(ROOT / "python"))
-    from ftlab_harness.tsan import build as tsan_build
-    from ftlab_harness.tsan import env as tsan_env
-
     tsan_env.ensure_libtsan(install=True)
     tsan_env.build_shim()
     venv = ensure_venv(f"{label}-tsan", info)

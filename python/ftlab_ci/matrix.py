@@ -233,6 +233,28 @@ def read_jsonl(path: Path) -> List[Record]:
     return list(records.read_jsonl_dicts(path))
 
 
+#: Record kinds another run may contribute to the report through --import-jsonl: results, not
+#: the matrix's own bookkeeping (run, run_end, interpreter and step records stay this run's).
+IMPORTABLE_KINDS = ("hunt", "hunt-clean", "pytest-twins", "zerocode", "tsan", "tsan-lane", "stress-run")
+
+
+def imported_records(path: Path) -> tuple[List[Record], str]:
+    """The records of `path` that --import-jsonl takes, each marked with where it came from.
+
+    Returns (records, error); error is a one-line message when the file is missing or holds no
+    importable record (a typo must not pass as an empty table).
+    """
+    if not path.is_file():
+        return [], f"--import-jsonl {path}: no such file"
+    # The report groups by `config`, which the matrix sets on its own steps' records; another
+    # run's records name their configuration `label` (ci/load-test: "3.13t-loaded").
+    taken = [dict(r, imported_from=str(path), config=str(r.get("config") or r.get("label") or path.stem))
+             for r in read_jsonl(path) if r.get("kind") in IMPORTABLE_KINDS]
+    if not taken:
+        return [], f"--import-jsonl {path}: no record of a kind the report takes ({', '.join(IMPORTABLE_KINDS)})"
+    return taken, ""
+
+
 def envs_json(log_text: str) -> Optional[Record]:
     """The last `ci/envs --json` object in a log (None if there is none)."""
     found = None
@@ -473,6 +495,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                     help="use this interpreter for LABEL (also 3.14 / 3.14t); same as FTLAB_PYTHON_<LABEL>")
     ap.add_argument("--skip", default="", help=f"comma-separated steps to leave out (of: {', '.join(STEPS)})")
     ap.add_argument("--no-build", action="store_true", help="never build an interpreter from source")
+    ap.add_argument("--import-jsonl", action="append", default=[], metavar="FILE",
+                    help="add the result records (hunt, zerocode, tsan, ...) of another run to this report, "
+                         "e.g. ci/load-test's hunt (ci/test uses it instead of hunting twice)")
     args = ap.parse_args(argv)
     t_start = time.monotonic()
     env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1")
@@ -502,6 +527,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     for cfg in m.configs:
         m.run_config(cfg)
     m.run_subinterp()
+    for name in args.import_jsonl:
+        taken, problem = imported_records(Path(name).expanduser().resolve())
+        if problem:
+            p.bad_input.append(problem)
+            error(problem)
+        else:
+            say(f"imported {len(taken)} records from {name}")
+        for rec in taken:
+            m.results.add(rec)
     m.report(t_start)
     total = time.monotonic() - t_start
     print(f"\nstress-matrix: {len(m.configs)} configurations in {total:.0f} s; "

@@ -116,3 +116,24 @@ def test_usable_out_when_the_requested_path_is_a_file(tmp_path):
     (tmp_path / "file").write_text("")
     out, note = matrix.usable_out(tmp_path / "file", tmp_path / "default")
     assert out == tmp_path / "default" and note.startswith("--out ")
+
+
+def test_import_jsonl_takes_result_records_and_marks_their_origin(tmp_path):
+    f = tmp_path / "hunt.jsonl"
+    f.write_text('{"kind": "hunt", "bug": "lost_update", "detected": true, "label": "3.13t-loaded"}\n'
+                 '{"kind": "run", "quick": true}\n'
+                 '{"kind": "tsan", "signature": "x"}\n')
+    taken, problem = matrix.imported_records(f)
+    assert not problem
+    assert [r["kind"] for r in taken] == ["hunt", "tsan"]  # the other run's bookkeeping stays out
+    assert all(r["imported_from"] == str(f) for r in taken)
+    assert [r["config"] for r in taken] == ["3.13t-loaded", "hunt"]  # the label, else the file's name
+
+
+@pytest.mark.parametrize("content", [None, "", '{"kind": "run"}\n'])
+def test_import_jsonl_of_nothing_is_one_line_of_bad_input(tmp_path, content):
+    f = tmp_path / "x.jsonl"
+    if content is not None:
+        f.write_text(content)
+    taken, problem = matrix.imported_records(f)
+    assert taken == [] and problem.startswith(f"--import-jsonl {f}") and "\n" not in problem

@@ -16,6 +16,14 @@ def config_key(name: str) -> tuple:
     return (CONFIG_ORDER.index(name), name) if name in CONFIG_ORDER else (len(CONFIG_ORDER), name)
 
 
+def with_config(record: dict) -> dict:
+    """The record with a `config`: the matrix sets one on its steps' records; the JSONL of a
+    plain `ftlab-harness run/hunt/zerocode --jsonl` names its configuration `label`."""
+    if "config" not in record:
+        record["config"] = str(record.get("label") or record.get("interpreter") or "-")
+    return record
+
+
 class Results:
     def __init__(self, records: List[dict]) -> None:
         self.records = records
@@ -24,7 +32,7 @@ class Results:
     def load(cls, path: Path) -> "Results":
         """Every record, read through the typed contract (`ftlab_harness.records`), kept as flat
         dicts for the lookups below; a line that is not JSON is a `kind: "unparsed"` record."""
-        return cls(read_jsonl_dicts(path))
+        return cls([with_config(r) for r in read_jsonl_dicts(path)])
 
     def of(self, kind: str, **match: object) -> List[dict]:
         return [r for r in self.records if r.get("kind") == kind and all(r.get(k) == v for k, v in match.items())]

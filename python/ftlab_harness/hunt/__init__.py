@@ -57,7 +57,8 @@ except BaseException as e:
     print(json.dumps({"error": f"{type(e).__name__}: {e}"}))
     sys.exit(0)
 probe = getattr(sys, "_is_gil_enabled", None)
-print(json.dumps({"bugs": dict(seeded.BUGS), "tsan_only": list(getattr(seeded, "TSAN_ONLY", ())), "file": getattr(seeded, "__file__", None) or getattr(sys.modules["ftlab"], "__file__", None),
+print(json.dumps({"bugs": dict(seeded.BUGS), "tsan_only": list(getattr(seeded, "TSAN_ONLY", ())),
+                  "file": getattr(seeded, "__file__", None) or getattr(sys.modules["ftlab"], "__file__", None),
                   "gil_enabled": bool(probe()) if probe else True}))
 """
 

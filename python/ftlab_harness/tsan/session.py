@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from .env import log_files, tsan_env
-from .suppress import Suppression, apply
 from .parse import Report, Target, dedup, parse_file, runtime_errors
+from .suppress import Suppression, apply
 
 __all__ = ["Session", "run", "collect"]
 

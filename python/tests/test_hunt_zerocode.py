@@ -180,17 +180,22 @@ def test_hunt_runs_zero_code_on_a_seeded_twin(tmp_path: Path) -> None:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PYTHON_DIR), os.environ.get("PYTHONPATH", "")]))
     proc = subprocess.run(
         [sys.executable, "-m", "ftlab_harness", "hunt", "--bug", "unsafe_shared_mut", "--quick", "--no-clean",
-         "--seed", "1", "--zerocode-seconds", "5", "--seeded-path", str(seeded), "--jsonl", str(jsonl)],
+         "--seed", "1", "--cap", "5", "--zerocode-seconds", "5", "--seeded-path", str(seeded), "--jsonl", str(jsonl)],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=110,
     )
     assert proc.returncode in (0, 1), proc.stderr[-2000:]
     records = [json.loads(line) for line in jsonl.read_text().splitlines()]
     [zero] = [r for r in records if r["kind"] == "zerocode"]
     assert zero["bug"] == "unsafe_shared_mut" and zero["twin"] == "UnsafeCellCounter" and zero["budget_seconds"] == 5.0
-    assert zero["detected"] and twins.caught(zero), zero["detail"]
     table = proc.stdout[proc.stdout.index("seeded-bug detection"):]
     assert "zero-code hammer" in table and "linearizability" in table
+    [hunted] = [r for r in records if r["kind"] == "hunt"]
+    text = render([dict(r, config="x") for r in records])
+    if hunted.get("gil_enabled"):  # a GIL build: the GIL serialises the twin's Rust code, nothing to see
+        assert zero["zerocode_outcome"] in ("clean", "finding"), zero["detail"]
+        assert "zero-code: caught 0 of 1 twins" in proc.stdout or "zero-code: caught 1 of 1 twins" in proc.stdout
+        return
+    assert zero["detected"] and twins.caught(zero), zero["detail"]
     assert "zero-code: caught 1 of 1 twins with no invariant" in proc.stdout
-    text = render([dict(r, config="3.13t") for r in records])
     assert "zero-code: caught 1 of 1 twins" in text
     assert any(c.startswith("caught in") for c in table_rows(text)["unsafe_shared_mut"][1:3])

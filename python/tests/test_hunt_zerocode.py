@@ -82,9 +82,9 @@ def test_report_table_caught_missed_error_absent() -> None:
     assert headers(text) == ["bug", "hand-written 3.13t", "zero-code hammer 3.13t", "linearizability 3.13t",
                              "pytest-run-parallel 3.13t"]
     rows = table_rows(text)
-    assert rows["lost_update"] == ["caught in 0.50 s (counter_total)", "– (run stopped at its not_linearizable)",
+    assert rows["lost_update"] == ["caught in 0.50 s (counter_total)", "– (stopped: not_linearizable)",
                                    "caught in 0.31 s (not_linearizable)", "caught in 1.5 s"]
-    assert rows["lock_order_inversion"][1:3] == ["caught in 2.27 s (hang)", "– (run stopped at its hang)"]
+    assert rows["lock_order_inversion"][1:3] == ["caught in 2.27 s (hang)", "– (stopped: hang)"]
     assert rows["lost_wakeup_latch"][1:3] == ["missed", "missed"]
     assert rows["relaxed_publication"][1] == "ERROR: child exited with status 1"
     assert rows["relaxed_publication"][2].startswith("ERROR")

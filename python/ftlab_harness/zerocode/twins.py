@@ -126,7 +126,7 @@ def text(c: Cell, width: int = 80) -> str:
     if c.state == "caught":
         return (f"caught in {c.seconds:.2f} s" if c.seconds is not None else "caught") + f" ({c.kind})"
     if c.state == "stopped":
-        return f"– (run stopped at its {c.kind})"
+        return f"– (stopped: {c.kind})"
     if c.state == "error":
         return "ERROR: " + (c.detail[:width] if c.detail else "?")
     if c.state == "not_checked":

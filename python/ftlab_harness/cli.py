@@ -4,7 +4,7 @@
     ftlab-harness run [--scenario PATTERN]... [--threads N] [--duration S | --iterations K]
                          [--seed N] [--quick] [--jsonl FILE] [--label L] [--allow-gil]
     ftlab-harness run --scenarios path/to/my_scenarios.py       # someone else's extension
-    ftlab-harness hunt [--bug NAME]... [--quick] [--compare-pytest]   # seeded-bug detection
+    ftlab-harness hunt [--bug NAME]... [--quick] [--compare-pytest] [--no-zerocode]   # seeded-bug detection
     ftlab-harness zerocode MODULE:FACTORY [--seconds S] [--ops LIST]  # no code: hammer + linearizability
 
 Exit status (`ftlab_harness.exitcodes`): 0 clean, 1 findings, 2 bad input (always with a one-line
@@ -143,6 +143,10 @@ def build_parser() -> _Parser:
                     help="exit 1 unless every bug is detected: all, none, or auto = only when the GIL is off")
     hp.add_argument("--compare-pytest", action="store_true",
                     help="also check each bug with pytest-run-parallel (ftlab_harness/hunt/pytest_twins), side by side")
+    hp.add_argument("--zerocode-seconds", type=positive_float, default=None, metavar="S",
+                    help="seconds of zero-code rounds per twin, no invariant (default 10 s, --quick 3 s; "
+                         "stops at the first finding)")
+    hp.add_argument("--no-zerocode", action="store_true", help="leave out the zero-code run of each twin")
     hp.add_argument("--pytest-threads", type=positive_int, default=None, metavar="N",
                     help="--parallel-threads for the pytest comparison (default: same as --threads)")
     return ap

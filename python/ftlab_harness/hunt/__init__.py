@@ -13,9 +13,18 @@ clean-build false-alarm check runs the same scenarios, same settings, against th
 (without the seeded folder): they must show 0 violations. `--compare-pytest` adds the same bugs
 checked with pytest-run-parallel (`ftlab_harness/hunt/pytest_twins`), side by side.
 
-Records (JSONL, one per bug / clean scenario / pytest check): `kind` = "hunt" | "hunt-clean" |
-"pytest-twins", `bug`, `interpreter`, `label`, `detected`, `detector`, `seconds_to_detect`, plus
-the run's fields (`scenario`, `target`, `ops`, `outcome`, `detail`, ...).
+Beside them, the zero-code mode (`hunt/zerocode_phase.py`): each twin, from the factory table in
+`ftlab_harness.zerocode.twins`, hammered with no invariant in one isolated zero-code run of
+`--zerocode-seconds` of rounds (default 10 s, --quick 3 s; stops at the first finding;
+`--no-zerocode` leaves it out). Its two columns in the table, zero-code hammer (crash, hang,
+unexpected exception) and linearizability (not linearizable), are information: a zero-code miss
+never fails the hunt, a zero-code harness error shows as ERROR.
+
+Records (JSONL, one per bug / clean scenario / pytest check / zero-code run): `kind` = "hunt" |
+"hunt-clean" | "pytest-twins" | "zerocode", `bug`, `interpreter`, `label`, `detected`, `detector`,
+`seconds_to_detect`, plus the run's fields (`scenario`, `target`, `ops`, `outcome`, `detail`, ...;
+zero-code: `finding_kind`, `zerocode_outcome`, `budget_seconds`). The JUnit file (`--junit-xml`)
+holds the hunt's contract only: hunt, hunt-clean and pytest-twins records.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from typing import Any
 
 from ftlab_harness import summary
 from ftlab_harness.exitcodes import EXIT_CLEAN, EXIT_FINDINGS
+from ftlab_harness.hunt import zerocode_phase
 from ftlab_harness.loader import BadInput, Source, file_folders, load, sources_from
 from ftlab_harness.records import HuntCleanRecord, HuntRecord, JsonlWriter, RunSpec, ScenarioResult
 from ftlab_harness.runner import check_targets, child_env, default_threads, interpreter_info, run_child
@@ -97,6 +107,7 @@ def probe_bugs(seeded: Path) -> dict[str, Any]:
 def cmd_hunt(args: argparse.Namespace) -> int:
     cap = args.cap or (20.0 if args.quick else 30.0)
     clean_seconds = args.clean_seconds or (2.0 if args.quick else 5.0)
+    zerocode_seconds = args.zerocode_seconds or zerocode_phase.default_seconds(args.quick)
     threads = args.threads or default_threads()
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
     seeded = seeded_path_for(args)
@@ -122,13 +133,15 @@ def cmd_hunt(args: argparse.Namespace) -> int:
         f"stress hunt: {info.interpreter} ({sys.executable}), GIL {'disabled' if gil_off else 'enabled'}"
         + (f", PYTHON_GIL={info.python_gil_env}" if info.python_gil_env is not None else "")
         + f"; seeded build {seeded}; {len(wanted)} bug(s), {threads} threads, cap {cap:g} s, rounds of "
-        f"{args.round_seconds:g} s, hang after {args.hang_timeout:g} s, seed {seed}; results -> {writer.path}",
+        f"{args.round_seconds:g} s, hang after {args.hang_timeout:g} s, seed {seed}; zero-code "
+        + ("off" if args.no_zerocode else f"{zerocode_seconds:g} s per twin") + f"; results -> {writer.path}",
         flush=True,
     )
     hunt_records: list[dict[str, Any]] = []
     clean_records: list[dict[str, Any]] = []
     progress = summary.Progress(len(wanted))
     pytest_records: list[dict[str, Any]] = []
+    zerocode_records: list[dict[str, Any]] = []
     try:
         for i, bug in enumerate(wanted, 1):
             twin = bugs[bug]
@@ -153,6 +166,9 @@ def cmd_hunt(args: argparse.Namespace) -> int:
             writer.write(hrec)
             hunt_records.append(hrec.to_json())
             progress.end(hunt_records[-1])
+
+        if not args.no_zerocode:
+            zerocode_records = zerocode_phase.run_all(wanted, bugs, zerocode_seconds, seed, seeded, args.label, writer)
 
         if not args.no_clean:
             scenarios: list[tuple[Any, Source, str]] = []
@@ -189,17 +205,22 @@ def cmd_hunt(args: argparse.Namespace) -> int:
 
     print("\nseeded-bug detection (" + info.interpreter + (f", label {args.label}" if args.label else "") + ")")
     pytest_by_bug = {r["bug"]: r for r in pytest_records if r["build"] == "seeded"}
+    zerocode_by_bug = {r["bug"]: r for r in zerocode_records}
     rows = []
     for r in hunt_records:
         row = [r["bug"], r["twin"], r.get("scenario") or "-", "yes" if r["detected"] else "NO",
                r.get("detector") or "-", f"{r['seconds_to_detect']:.3f}" if r.get("seconds_to_detect") is not None else "-",
                r.get("rounds", "-")]
+        if zerocode_records:
+            row += zerocode_phase.table_cells(zerocode_by_bug.get(r["bug"]))
         if pytest_by_bug:
             p = pytest_by_bug.get(r["bug"], {})
             row += ["yes" if p.get("detected") else "NO",
                     f"{p['seconds_to_detect']:.1f}" if p.get("seconds_to_detect") is not None else "-"]
         rows.append(row)
     headers = ["bug", "twin", "scenario", "detected", "detector", "seconds", "rounds"]
+    if zerocode_records:
+        headers += ["zero-code hammer", "linearizability"]
     if pytest_by_bug:
         headers += ["pytest-run-parallel", "pytest s"]
     print(summary.table(headers, rows))
@@ -223,6 +244,8 @@ def cmd_hunt(args: argparse.Namespace) -> int:
         )
         for r in false_alarms:
             print(f"  FALSE ALARM {r['scenario']}: {r['outcome']}: {summary.short(r.get('detail', ''), 100)}")
+    if zerocode_records:
+        print(zerocode_phase.summary_line(zerocode_records))
     pytest_false = [r for r in pytest_records if r["build"] == "clean" and r["detected"]]
     if pytest_records:
         print(f"pytest-run-parallel: caught {len(pytest_by_bug) and sum(1 for r in pytest_by_bug.values() if r['detected'])}"

@@ -15,6 +15,7 @@ from typing import Dict, List, Optional
 
 from . import findings, subinterpreters
 from . import tsan as tsan_report
+from . import zerocode as zerocode_report
 from .document import Document
 from .results import Results, config_key, fmt_rate, fmt_ratio, unique
 
@@ -178,47 +179,7 @@ def build(res: Results, plots: Dict[str, Optional[bytes]], plots_note: str) -> D
 
     # ------------------------------------------------------------ hunt
     doc.h2("Seeded-bug hunt")
-    hunt = res.of("hunt")
-    twins = {(r.get("config"), r.get("bug")): r for r in res.of("pytest-twins") if r.get("build") == "seeded"}
-    if not hunt:
-        doc.p("No hunt records (see *What was skipped*).")
-    else:
-        bugs = unique(r["bug"] for r in hunt)
-        hconfigs = sorted(unique(str(r["config"]) for r in hunt), key=config_key)
-        tconfigs = sorted(unique(str(c) for c, _ in twins), key=config_key)
-        rows = []
-        for bug in bugs:
-            row = [bug]
-            for c in hconfigs:
-                recs = [r for r in hunt if r["bug"] == bug and r["config"] == c]
-                if not recs:
-                    row.append("–")
-                    continue
-                r = recs[-1]
-                if r.get("detected"):
-                    secs = r.get("seconds_to_detect")
-                    row.append(f"caught in {secs:.2f} s ({r.get('detector', '?')})" if isinstance(secs, (int, float))
-                               else f"caught ({r.get('detector', '?')})")
-                else:
-                    row.append("missed" + (f" ({str(r.get('detail'))[:100]})" if r.get("detail") else ""))
-            for c in tconfigs:
-                t = twins.get((c, bug))
-                if t is None:
-                    row.append("–")
-                elif t.get("detected"):
-                    secs = t.get("seconds_to_detect")
-                    row.append(f"caught in {secs:.1f} s" if isinstance(secs, (int, float)) else "caught")
-                else:
-                    row.append("missed")
-            if tsan_report.has_twins(res):
-                row.append(tsan_report.twin_cell(res, bug))
-            rows.append(row)
-        doc.p("Each deliberately broken twin (cargo feature `seeded-bugs`, module `ftlab._seeded`) hammered by its "
-              "scenario in rounds until a detector fires (invariant, hang watchdog, crash) or the time cap passes."
-              + (" Right-hand columns: the same bugs checked with pytest-run-parallel, written the way its users "
-                 "write tests." if tconfigs else ""))
-        doc.table(["bug"] + [f"stress {c}" for c in hconfigs] + [f"pytest-run-parallel {c}" for c in tconfigs]
-                  + (["ThreadSanitizer 3.13t"] if tsan_report.has_twins(res) else []), rows)
+    hunt_section(doc, res)
     clean = res.of("hunt-clean")
     if clean:
         rows = []
@@ -317,6 +278,67 @@ def build(res: Results, plots: Dict[str, Optional[bytes]], plots_note: str) -> D
     else:
         doc.p("Not measured (see *What was skipped*).")
     return _timings(doc, res)
+
+
+def _caught_cell(r: Optional[dict]) -> str:
+    """A hand-written-scenario cell: caught in S s (detector), missed (why), or – (no record)."""
+    if r is None:
+        return "–"
+    if r.get("detected"):
+        secs = r.get("seconds_to_detect")
+        return (f"caught in {secs:.2f} s ({r.get('detector', '?')})" if isinstance(secs, (int, float))
+                else f"caught ({r.get('detector', '?')})")
+    return "missed" + (f" ({str(r.get('detail'))[:100]})" if r.get("detail") else "")
+
+
+def hunt_section(doc: Document, res: Results) -> None:
+    """The detection table: per seeded bug, each detector (hand-written scenario, zero-code hammer,
+    linearizability, pytest-run-parallel, TSan) per configuration, caught with seconds or missed."""
+    hunt = res.of("hunt")
+    zero = zerocode_report.records(res)
+    twins = {(r.get("config"), r.get("bug")): r for r in res.of("pytest-twins") if r.get("build") == "seeded"}
+    if not hunt and not zero:
+        doc.p("No hunt records (see *What was skipped*).")
+        return
+    bugs = unique([r["bug"] for r in hunt] + [r["bug"] for r in zero])
+    hconfigs = sorted(unique(str(r["config"]) for r in hunt), key=config_key)
+    zconfigs = sorted(unique(hconfigs + zerocode_report.configs(res)), key=config_key)
+    tconfigs = sorted(unique(str(c) for c, _ in twins), key=config_key)
+    rows = []
+    for bug in bugs:
+        row = [bug]
+        for c in hconfigs:
+            recs = [r for r in hunt if r["bug"] == bug and r["config"] == c]
+            row.append(_caught_cell(recs[-1] if recs else None))
+        cells = [zerocode_report.cells(res, c, bug) for c in zconfigs]
+        row += [h for h, _ in cells] + [lin for _, lin in cells]
+        for c in tconfigs:
+            t = twins.get((c, bug))
+            if t is None:
+                row.append("–")
+            elif t.get("detected"):
+                secs = t.get("seconds_to_detect")
+                row.append(f"caught in {secs:.1f} s" if isinstance(secs, (int, float)) else "caught")
+            else:
+                row.append("missed")
+        if tsan_report.has_twins(res):
+            row.append(tsan_report.twin_cell(res, bug))
+        rows.append(row)
+    doc.p("Each deliberately broken twin (cargo feature `seeded-bugs`, module `ftlab._seeded`) checked by every "
+          "detector. *Hand-written*: its scenario, in rounds until an invariant, the hang watchdog or a crash "
+          "fires, or the time cap passes. *Zero-code hammer* and *linearizability*: one isolated run of "
+          "`ftlab-harness zerocode` on the twin's factory with no invariant written (`zerocode/twins.py`; "
+          "docs/zerocode.md), stopped at its first finding: crash, hang or unexpected exception in the first "
+          "column, a history no sequential order explains in the second; a zero-code miss is information, not a "
+          "failure of the hunt; – = no zero-code record (an older run, or `--no-zerocode`)."
+          + (" *pytest-run-parallel*: the same bugs checked with pytest-run-parallel, written the way its users "
+             "write tests." if tconfigs else ""))
+    doc.table(["bug"] + [f"hand-written {c}" for c in hconfigs] + [f"zero-code hammer {c}" for c in zconfigs]
+              + [f"linearizability {c}" for c in zconfigs] + [f"pytest-run-parallel {c}" for c in tconfigs]
+              + (["ThreadSanitizer 3.13t"] if tsan_report.has_twins(res) else []), rows)
+    lines = zerocode_report.summary(res)
+    if lines:
+        doc.bullets(lines)
 
 
 def _tally(recs: List[dict], key: str) -> str:

@@ -2,7 +2,8 @@
 
 The targets are data, here, so the figures in the docs are one command away:
 
-    twins     ftlab's seeded twins (`ftlab._seeded`, from `--seeded-path` / $FTLAB_SEEDED_PATH)
+    twins     ftlab's seeded twins (`ftlab._seeded`, from `--seeded-path` / $FTLAB_SEEDED_PATH;
+              the table is `twins.TWINS`, which `ftlab-harness hunt` runs too)
     realbugs  the development corpus of real free-threading bugs (CPython 3.13.5t, numpy 2.2.2)
     clean     classes that must show no finding: ftlab's correct classes, rpds-py, queue, deque
 
@@ -24,22 +25,9 @@ from typing import Any
 
 from ftlab_harness.zerocode.hammer import Config
 from ftlab_harness.zerocode.parent import ZeroCodeResult, run_isolated
+from ftlab_harness.zerocode.twins import ONCE_OPTS, PER_THREAD_OPTS, TWINS
 
-#: (bug or name, target, extra Config fields)
-ONCE_OPTS: dict[str, Any] = {"exclude": ["init_count", "is_initialized", "repr"]}  # see docs: init in progress is visible
-TWINS: list[tuple[str, str, dict[str, Any]]] = [
-    ("lost_update", "ftlab._seeded:LostUpdateCounter", {}),
-    ("unsafe_shared_mut", "ftlab._seeded:UnsafeCellCounter", {}),
-    ("check_then_act", 'ftlab._seeded:CheckThenActBank({"a": 3, "b": 3})', {}),
-    ("lock_order_inversion", 'ftlab._seeded:LockOrderInversionBank({"a": 5, "b": 5})', {}),
-    ("torn_multi_key_update", "ftlab._seeded:TornRegistry()", {}),
-    ("relaxed_publication", "ftlab._seeded:RelaxedPublishSlot()", {}),
-    ("double_once_init", "ftlab._seeded:RacyOnceResource(iter(range(10**9)).__next__)", ONCE_OPTS),
-    ("queue_drop_or_duplicate", "ftlab._seeded:LossyWorkQueue(4)", {}),
-    ("lost_wakeup_latch", "ftlab._seeded:LostWakeupLatch()", {}),
-    ("lost_wakeup_queue", "ftlab._seeded:LostWakeupWorkQueue(4)", {}),
-    ("lost_wakeup_once", "ftlab._seeded:LostWakeupOnceResource(iter(range(10**9)).__next__)", ONCE_OPTS),
-]
+#: (name, target, extra Config fields); TWINS (the seeded twins) live in `twins.py`, shared with the hunt
 REALBUGS: list[tuple[str, str, dict[str, Any]]] = [
     ("cpython#120321 generator next", "builtins:(i for i in range(10**9))", {}),
     ("cpython#123471 itertools.product", "itertools:product(range(6), repeat=4)", {}),
@@ -60,6 +48,9 @@ CLEAN: list[tuple[str, str, dict[str, Any]]] = [
     ("Bank", 'ftlab:Bank({"a": 3, "b": 3})', {}),
     ("Registry", "ftlab:Registry", {}),
     ("OnceResource", "ftlab:OnceResource(iter(range(10**9)).__next__)", ONCE_OPTS),
+    ("EventBus", "ftlab:EventBus()", {}),
+    ("SnapshotMap", "ftlab:SnapshotMap()", {}),
+    ("PerThreadCounter", "ftlab:PerThreadCounter()", PER_THREAD_OPTS),
     ("rpds.HashTrieMap", 'rpds:HashTrieMap({"a": 1, "b": 2})', {}),
     ("rpds.List", "rpds:List([1, 2, 3])", {}),
     ("queue.Queue", "queue:Queue", {}),

@@ -34,6 +34,8 @@ def outcome_cell(rec: Optional[dict]) -> str:
 
 def build(res: Results, plots: Dict[str, Optional[bytes]], plots_note: str) -> Document:
     run, end = res.run, res.run_end
+    if not run and not res.of("config"):
+        return build_runs(res)
     mode = "quick" if run.get("quick") else "full"
     doc = Document(f"ftlab stress matrix — {mode} run")
     configs = res.configs()
@@ -119,80 +121,10 @@ def build(res: Results, plots: Dict[str, Optional[bytes]], plots_note: str) -> D
     doc.table(["config", "version", "free-threaded", "PYTHON_GIL", "GIL after importing ftlab", "venv + build",
                "pytest", "stress", "hunt", "bench"], rows)
 
-    # ------------------------------------------------------------ stress
-    doc.h2("Stress suite")
-    stress = res.of("stress-run")
-    if not stress:
-        doc.p("No stress records (see *What was skipped*).")
-    else:
-        scenarios = unique(r.get("scenario", "?") for r in stress)
-        sconfigs = sorted(unique(r["config"] for r in stress), key=config_key)
-        rows = []
-        for sc in scenarios:
-            row = [sc]
-            for c in sconfigs:
-                recs = [r for r in stress if r.get("scenario") == sc and r.get("config") == c]
-                if not recs:
-                    row.append("–")
-                    continue
-                r = recs[-1]
-                cell = str(r.get("outcome", "?"))
-                if cell == "skipped":
-                    m = re.search(r"has no attribute '(\w+)'", str(r.get("detail", "")))
-                    row.append(f"skipped (no ftlab.{m.group(1)})" if m else f"skipped — {str(r.get('detail'))[:80]}")
-                    continue
-                if isinstance(r.get("ops_per_s"), (int, float)) and r.get("ops_per_s"):
-                    cell += f", {fmt_rate(r['ops_per_s'])}ops/s"
-                if r.get("violations"):
-                    cell += f", {r['violations']} violations"
-                if r.get("outcome") not in ("pass", None) and r.get("detail"):
-                    cell += f" — {str(r['detail'])[:140]}"
-                row.append(cell)
-            rows.append(row)
-        threads = unique(str(r.get("threads")) for r in stress)
-        doc.p(f"One row per scenario (each in its own child process, {'/'.join(threads)} threads); each cell: "
-              "outcome, operations per second of the whole run (all threads), and violations of the scenario's "
-              "invariants. `skipped` = the class is not in this ftlab build yet.")
-        doc.table(["scenario"] + sconfigs, rows)
-        noted = unique(r["scenario"] for r in stress if isinstance(r.get("notes"), dict) and r["notes"])
-        if noted:
-            rows = []
-            for sc in noted:
-                row = [sc]
-                for c in sconfigs:
-                    recs = [r for r in stress if r.get("scenario") == sc and r.get("config") == c and r.get("notes")]
-                    if not recs:
-                        row.append("–")
-                        continue
-                    r = recs[-1]
-                    secs = r.get("seconds") or 0
-                    row.append(", ".join(
-                        f"{k.replace('_', ' ')}: {fmt_rate(v).strip()}" if isinstance(v, (int, float))
-                        else f"{k}: {v}" for k, v in r["notes"].items()) + f" in {secs:.1f} s")
-                rows.append(row)
-            doc.p("What the scenarios counted besides operations, and the run's seconds; e.g. `anti_pattern`: "
-                  "PyO3 borrow errors raised by the `&mut self` anti-pattern class (the expected, safe failure).")
-            doc.table(["scenario"] + sconfigs, rows)
-        gil_seen = {c: unique(str(r.get("gil_enabled")) for r in stress if r["config"] == c) for c in sconfigs}
-        doc.p("GIL state recorded by the stress children: "
-              + "; ".join(f"{c}: gil_enabled={'/'.join(v)}" for c, v in gil_seen.items()) + ".")
+    stress_section(doc, res)
+    zerocode_report.section(doc, res)
 
-    # ------------------------------------------------------------ hunt
-    doc.h2("Seeded-bug hunt")
-    hunt_section(doc, res)
-    clean = res.of("hunt-clean")
-    if clean:
-        rows = []
-        for c in sorted(unique(r["config"] for r in clean), key=config_key):
-            recs = [r for r in clean if r["config"] == c]
-            alarms = [r for r in recs if r.get("false_alarm")]
-            rows.append([c, str(len(recs)), str(sum(int(r.get("violations") or 0) for r in recs)),
-                         f"{sum(int(r.get('ops') or 0) for r in recs):,}",
-                         ("pass: 0 false alarms" if not alarms else
-                          f"FAIL: {len(alarms)} false alarm(s): " + ", ".join(r.get("scenario", "?") for r in alarms))])
-        doc.p("Clean-build false-alarm check: the same scenarios against the correct classes must show 0 violations.")
-        doc.table(["config", "scenarios", "violations", "ops", "result"], rows, numeric=(1, 2, 3))
-
+    hunt_and_clean(doc, res)
     tsan_report.section(doc, res)
 
     # ------------------------------------------------------------ benchmarks
@@ -278,6 +210,100 @@ def build(res: Results, plots: Dict[str, Optional[bytes]], plots_note: str) -> D
     else:
         doc.p("Not measured (see *What was skipped*).")
     return _timings(doc, res)
+
+
+def stress_section(doc: Document, res: Results) -> None:
+    """One row per scenario, one column per configuration."""
+    doc.h2("Stress suite")
+    stress = res.of("stress-run")
+    if not stress:
+        doc.p("No stress records (see *What was skipped*).")
+    else:
+        scenarios = unique(r.get("scenario", "?") for r in stress)
+        sconfigs = sorted(unique(r["config"] for r in stress), key=config_key)
+        rows = []
+        for sc in scenarios:
+            row = [sc]
+            for c in sconfigs:
+                recs = [r for r in stress if r.get("scenario") == sc and r.get("config") == c]
+                if not recs:
+                    row.append("–")
+                    continue
+                r = recs[-1]
+                cell = str(r.get("outcome", "?"))
+                if cell == "skipped":
+                    m = re.search(r"has no attribute '(\w+)'", str(r.get("detail", "")))
+                    row.append(f"skipped (no ftlab.{m.group(1)})" if m else f"skipped — {str(r.get('detail'))[:80]}")
+                    continue
+                if isinstance(r.get("ops_per_s"), (int, float)) and r.get("ops_per_s"):
+                    cell += f", {fmt_rate(r['ops_per_s'])}ops/s"
+                if r.get("violations"):
+                    cell += f", {r['violations']} violations"
+                if r.get("outcome") not in ("pass", None) and r.get("detail"):
+                    cell += f" — {str(r['detail'])[:140]}"
+                row.append(cell)
+            rows.append(row)
+        threads = unique(str(r.get("threads")) for r in stress)
+        doc.p(f"One row per scenario (each in its own child process, {'/'.join(threads)} threads); each cell: "
+              "outcome, operations per second of the whole run (all threads), and violations of the scenario's "
+              "invariants. `skipped` = the class is not in this ftlab build yet.")
+        doc.table(["scenario"] + sconfigs, rows)
+        noted = unique(r["scenario"] for r in stress if isinstance(r.get("notes"), dict) and r["notes"])
+        if noted:
+            rows = []
+            for sc in noted:
+                row = [sc]
+                for c in sconfigs:
+                    recs = [r for r in stress if r.get("scenario") == sc and r.get("config") == c and r.get("notes")]
+                    if not recs:
+                        row.append("–")
+                        continue
+                    r = recs[-1]
+                    secs = r.get("seconds") or 0
+                    row.append(", ".join(
+                        f"{k.replace('_', ' ')}: {fmt_rate(v).strip()}" if isinstance(v, (int, float))
+                        else f"{k}: {v}" for k, v in r["notes"].items()) + f" in {secs:.1f} s")
+                rows.append(row)
+            doc.p("What the scenarios counted besides operations, and the run's seconds; e.g. `anti_pattern`: "
+                  "PyO3 borrow errors raised by the `&mut self` anti-pattern class (the expected, safe failure).")
+            doc.table(["scenario"] + sconfigs, rows)
+        gil_seen = {c: unique(str(r.get("gil_enabled")) for r in stress if r["config"] == c) for c in sconfigs}
+        doc.p("GIL state recorded by the stress children: "
+              + "; ".join(f"{c}: gil_enabled={'/'.join(v)}" for c, v in gil_seen.items()) + ".")
+
+
+def build_runs(res: Results) -> Document:
+    """The report of plain `ftlab-harness run/zerocode/hunt --jsonl` records (a user's own runs,
+    no matrix around them): only the sections that have records."""
+    doc = Document("ftlab-harness report")
+    kinds = {k: len(res.of(k)) for k in ("stress-run", "zerocode", "hunt", "tsan", "bench")}
+    doc.p("Records: " + ", ".join(f"{n} {k}" for k, n in kinds.items() if n) + ". Exit statuses and the "
+          "meaning of each outcome: python/README.md. Every finding names the seed that replays it.")
+    if res.of("stress-run"):
+        stress_section(doc, res)
+    zerocode_report.section(doc, res)
+    if res.of("hunt"):
+        hunt_and_clean(doc, res)
+    tsan_report.section(doc, res)
+    return doc
+
+
+def hunt_and_clean(doc: Document, res: Results) -> None:
+    """The seeded-bug detection table and the clean build's false-alarm check."""
+    doc.h2("Seeded-bug hunt")
+    hunt_section(doc, res)
+    clean = res.of("hunt-clean")
+    if clean:
+        rows = []
+        for c in sorted(unique(r["config"] for r in clean), key=config_key):
+            recs = [r for r in clean if r["config"] == c]
+            alarms = [r for r in recs if r.get("false_alarm")]
+            rows.append([c, str(len(recs)), str(sum(int(r.get("violations") or 0) for r in recs)),
+                         f"{sum(int(r.get('ops') or 0) for r in recs):,}",
+                         ("pass: 0 false alarms" if not alarms else
+                          f"FAIL: {len(alarms)} false alarm(s): " + ", ".join(r.get("scenario", "?") for r in alarms))])
+        doc.p("Clean-build false-alarm check: the same scenarios against the correct classes must show 0 violations.")
+        doc.table(["config", "scenarios", "violations", "ops", "result"], rows, numeric=(1, 2, 3))
 
 
 def _caught_cell(r: Optional[dict]) -> str:

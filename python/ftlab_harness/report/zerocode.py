@@ -15,6 +15,7 @@ from typing import List, Optional
 
 from ftlab_harness.zerocode import twins
 
+from .document import Document
 from .results import Results, config_key, unique
 
 
@@ -54,3 +55,34 @@ def summary(res: Results) -> List[str]:
                    + (f"; {'/'.join(budgets)} s of rounds per twin" if budgets else "") + ")"
                    + (f"; harness ERROR on {', '.join(errors)}" if errors else ""))
     return out
+
+
+def standalone(res: Results) -> List[dict]:
+    """Records of `ftlab-harness zerocode` runs on a user's target (the hunt's have a `bug`)."""
+    return [r for r in res.of("zerocode") if not r.get("bug")]
+
+
+def section(doc: Document, res: Results) -> None:
+    """The zero-code checks of the run's own targets: one row per run (nothing when there are none)."""
+    recs = standalone(res)
+    if not recs:
+        return
+    doc.h2("Zero-code checks")
+    doc.p("`ftlab-harness zerocode`: no invariant written; the target's operations from many threads on one "
+          "shared instance, every small round checked for linearizability against the object run "
+          "sequentially (docs/zerocode.md). A finding carries the seed that replays it.")
+    rows = []
+    for r in recs:
+        progress = r.get("progress")
+        if not isinstance(progress, dict):
+            progress = {}
+        secs = r.get("seconds_to_detect")
+        rows.append([str(r.get("target", "?")), str(r.get("config", "-")), str(r.get("seed", "?")),
+                     str(r.get("zerocode_outcome") or r.get("outcome") or "?"), str(r.get("finding_kind") or "–"),
+                     f"{secs:.2f}" if isinstance(secs, (int, float)) else "–",
+                     f"{progress.get('rounds', '?')} rounds, {progress.get('calls', '?')} calls"])
+    doc.table(["target", "config", "seed", "result", "finding", "seconds to detect", "work"], rows)
+    for r in recs:
+        if r.get("finding_kind"):
+            doc.p(f"{r.get('target')} (seed {r.get('seed')}):")
+            doc.pre(str(r.get("detail") or "") + ("\n" + str(r["history"]) if r.get("history") else ""))

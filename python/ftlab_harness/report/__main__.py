@@ -172,6 +172,8 @@ def build(res: Results, plots: Dict[str, Optional[bytes]], plots_note: str) -> D
                   "busy machine; cache-line contention *is* in it (a contended atomic burns cycles), so a value "
                   "well below the calibration's ~1.0 means the threads slowed each other down.")
         doc.table(headers, rows, numeric=range(1, len(headers)))
+    if ft and not res.bench_threads(ft, "immutability"):  # e.g. `bench --only patterns,counters`
+        doc.bullets(findings.round2_verdict(res, ft))
     doc.figure("immutability_throughput", plots.get("immutability_throughput"),
                "Immutability study: throughput vs threads per case and configuration.")
     doc.figure("immutability_speedup", plots.get("immutability_speedup"),

@@ -240,10 +240,15 @@ def round2_verdict(res: Results, config: str) -> List[str]:
                    "word), but all three calls still touch the one shared object's refcount (see above); compare "
                    "with the calibration before reading a difference into these.")
     counters = [(c, scaling("counters", c)) for c in ("per_thread_counter", "sharded_counter", "atomic_counter")]
+    own, cal = scaling("counters", "per_thread_atomic_counter"), scaling("counters", "calibration")
     if all(v is not None for _, v in counters):
         out.append(f"Counters on one shared object at {n} threads: "
                    + ", ".join(f"`{c}` scaled {fmt_ratio(v)}" for c, v in counters)
-                   + " (`per_thread_counter`: a single-writer slot per thread, no atomic read-modify-write).")
+                   + " (`per_thread_counter`: a single-writer slot per thread, no atomic read-modify-write)"
+                   + (f"; one AtomicCounter per thread (`per_thread_atomic_counter`, no shared object) scaled "
+                      f"{fmt_ratio(own)}: what stops the shared counters scaling is the one shared Python object, "
+                      "not their Rust synchronisation" if own is not None else "")
+                   + (f"; calibration {fmt_ratio(cal)}." if cal is not None else "."))
     return out
 
 

@@ -58,3 +58,21 @@ def test_cli_writes_both_files_and_bad_input_is_one_line(tmp_path: Path, capsys:
     assert main(["--results", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "does not exist" in err
+
+
+def test_round_two_verdict_without_the_immutability_group(tmp_path: Path) -> None:
+    """`bench --only patterns,counters` (the issue's quiet-machine command) still gets the verdict."""
+    def bench(group: str, case: str, scaling: float) -> dict:
+        return {"kind": "bench", "config": "3.13t", "group": group, "case": case, "threads": 2, "status": "ok",
+                "scaling": scaling, "ops_per_s": 1e6, "free_threaded": True}
+    recs = [{"kind": "run", "quick": False, "cores": 2},
+            {"kind": "config", "config": "3.13t", "label": "3.13t", "free_threaded": True}]
+    recs += [bench("patterns", c, v) for c, v in (("snapshot_map_get", 0.34), ("registry_get", 0.25),
+                                                  ("frozenmap_get", 0.33), ("calibration", 1.98))]
+    recs += [bench("counters", c, v) for c, v in (("per_thread_counter", 0.27), ("sharded_counter", 0.29),
+                                                  ("atomic_counter", 0.30), ("per_thread_atomic_counter", 1.96),
+                                                  ("calibration", 1.98))]
+    md = build(Results.load(write(tmp_path, *recs)), {}, "").markdown(tmp_path / "p")
+    assert "`snapshot_map_get` scaled 0.34x, `registry_get` scaled 0.25x, `frozenmap_get` scaled 0.33x" in md
+    assert "(`per_thread_atomic_counter`, no shared object) scaled 1.96x" in md
+    assert "calibration 1.98x." in md

@@ -20,10 +20,14 @@ def test_hunt_rows_need_detection_within_the_limit():
     records = [{"kind": "hunt", "bug": "a", "detected": True, "detector": "x", "seconds_to_detect": 2.0},
                {"kind": "hunt", "bug": "b", "detected": True, "detector": "x", "seconds_to_detect": 45.0},
                {"kind": "hunt", "bug": "c", "detected": False, "wall_seconds": 20.0},
+               {"kind": "hunt", "bug": "d", "detected": False, "wall_seconds": 20.0, "required": True},
+               {"kind": "hunt", "bug": "tsan_only", "detected": False, "wall_seconds": 20.0, "required": False},
                {"kind": "hunt-clean", "scenario": "s"}]
     rows = loadtest.hunt_rows(records, 30.0)
-    assert [(r.name, r.ok) for r in rows] == [("a", True), ("b", False), ("c", False)]
+    assert [(r.name, r.ok) for r in rows] == [("a", True), ("b", False), ("c", False), ("d", False),
+                                              ("tsan_only", True)]
     assert "OVER 30 s" in rows[1].verdict and rows[2].verdict == "NOT caught"
+    assert rows[4].verdict == "not caught (not required: TSan only)"
 
 
 def test_busy_processes_are_started_and_stopped():

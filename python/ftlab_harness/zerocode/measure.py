@@ -107,7 +107,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jsonl", default=None)
     args = p.parse_args(argv)
     paths = [args.seeded_path] if args.which == "twins" and args.seeded_path else []
-    rows = measure(args.which, args.runs, args.seconds, args.seed, paths, args.jsonl, args.only)
+    only = [o for item in args.only or [] for o in item.split(",") if o]  # --only a,b or --only a --only b
+    rows = measure(args.which, args.runs, args.seconds, args.seed, paths, args.jsonl, only or None)
+    if not rows:
+        print(f"measure: error: no {args.which} target matches --only {','.join(only)}", file=sys.stderr)
+        return 2
     print(table(rows))
     return 1 if any(r.outcome == "error" for _, rs in rows for r in rs) else 0
 

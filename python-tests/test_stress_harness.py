@@ -228,7 +228,7 @@ def test_hunt_detects_twins_and_checks_the_clean_build(tmp_path):
     seeded = fake_seeded_build(tmp_path)
     out = tmp_path / "hunt.jsonl"
     res = stress("hunt", "--seeded-path", str(seeded), "--scenarios", str(FIXTURES / "hunt_scenarios.py"),
-                 "--cap", "15", "--round", "0.2", "--hang-timeout", "1", "--clean-seconds", "0.5",
+                 "--cap", "15", "--round", "0.2", "--hang-timeout", "1", "--clean-seconds", "0.5", "--no-zerocode",
                  "--require", "all", "--jsonl", str(out), "--label", "hunt-test", env={"PYTHONPATH": str(FIXTURES)})
     text = res.stdout + res.stderr
     assert res.returncode == 0, text
@@ -253,8 +253,8 @@ def test_hunt_fails_when_a_bug_escapes(tmp_path):
         "from ftlab import AtomicCounter as NotActuallyBroken\nBUGS = {'fake_lost_update': 'NotActuallyBroken'}\n")
     out = tmp_path / "hunt.jsonl"
     res = stress("hunt", "--seeded-path", str(seeded), "--scenarios", str(FIXTURES / "hunt_scenarios.py"),
-                 "--cap", "1", "--round", "0.2", "--no-clean", "--require", "all", "--jsonl", str(out))
+                 "--cap", "1", "--round", "0.2", "--no-clean", "--no-zerocode", "--require", "all", "--jsonl", str(out))
     assert res.returncode == 1, res.stdout + res.stderr
-    (rec,) = records(out)
+    (rec,) = records(out)  # one hunt record and nothing else (no clean check, no zero-code run)
     assert rec["detected"] is False and rec["detector"] is None, rec
     assert "missed: fake_lost_update" in res.stdout

@@ -19,17 +19,23 @@ NAME = "counters"
 DESCRIPTION = "mutex vs sharded vs atomic counters (and a threading.Lock baseline)"
 
 
+def _add_loop(counter):
+    """The timed loop of every case: `n` calls of `counter.add(1)`."""
+
+    def loop(n):
+        c = counter
+        for _ in range(n):
+            c.add(1)
+
+    return loop
+
+
 def _shared(make):
     def factory(ftlab):
         counter = make(ftlab)
 
         def make_loop(index):
-            def loop(n):
-                c = counter
-                for _ in range(n):
-                    c.add(1)
-
-            return loop
+            return _add_loop(counter)
 
         return make_loop
 
@@ -53,14 +59,7 @@ class LockedPythonCounter:
 
 def _per_thread_atomic(ftlab):
     def make_loop(index):
-        counter = ftlab.AtomicCounter()  # created here, in the worker: owned by this thread
-
-        def loop(n):
-            c = counter
-            for _ in range(n):
-                c.add(1)
-
-        return loop
+        return _add_loop(ftlab.AtomicCounter())  # created here, in the worker: owned by this thread
 
     return make_loop
 

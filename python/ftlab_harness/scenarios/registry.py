@@ -21,6 +21,22 @@ GROUP = [f"group/{i}" for i in range(8)]
 MISSING = object()
 
 
+def check_group(w: Worker, values: list, invariant: str) -> None:
+    """One read of the `GROUP` keys: all one generation (else `invariant`), none older than seen.
+
+    Shared with the SnapshotMap scenario (`scenarios/snapshot.py`), whose readers check the
+    same two invariants. `w.last_seen` maps a writer to the newest seq this worker saw.
+    """
+    first = values[0]
+    if any(v != first for v in values):
+        w.violation(invariant, lambda: f"mixed generations in one read: {values}")
+        return
+    writer, seq = first
+    if seq < w.last_seen.get(writer, -1):
+        w.violation("no_stale_read", f"saw writer {writer}'s seq {seq} after its seq {w.last_seen[writer]}")
+    w.last_seen[writer] = seq
+
+
 class RegistryMultiKey(Scenario):
     """Registry: update_many is all-or-nothing for get_many and snapshot readers."""
 
@@ -34,16 +50,6 @@ class RegistryMultiKey(Scenario):
         w.last_seen = {}
         w.writer = w.index % 2 == 0 or w.run.threads == 1
 
-    def _check_group(self, w: Worker, values: list, invariant: str) -> None:
-        first = values[0]
-        if any(v != first for v in values):
-            w.violation(invariant, lambda: f"mixed generations in one read: {values}")
-            return
-        writer, seq = first
-        if seq < w.last_seen.get(writer, -1):
-            w.violation("no_stale_read", f"saw writer {writer}'s seq {seq} after its seq {w.last_seen[writer]}")
-        w.last_seen[writer] = seq
-
     def step(self, w: Worker) -> None:
         r = w.rng.random()
         if r < 0.05:
@@ -54,10 +60,10 @@ class RegistryMultiKey(Scenario):
             w.seq += 1
             self.registry.update_many({k: (w.index, w.seq) for k in GROUP})
         elif r < 0.9:
-            self._check_group(w, self.registry.get_many(GROUP), "multi_key_update_atomic")
+            check_group(w, self.registry.get_many(GROUP), "multi_key_update_atomic")
         else:
             snap = self.registry.snapshot()
-            self._check_group(w, [snap.get(k) for k in GROUP], "snapshot_consistent")
+            check_group(w, [snap.get(k) for k in GROUP], "snapshot_consistent")
 
     def finish(self, run: Run) -> None:
         values = self.registry.get_many(GROUP)

@@ -42,6 +42,13 @@ def records(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
+def one_scenario(path: Path, cls: str, name: str, target: str) -> Path:
+    """Writes a scenarios file at `path` holding one do-nothing scenario `cls` (`name`, `target`)."""
+    path.write_text(f"from ftlab_harness import Scenario\n\nclass {cls}(Scenario):\n    name = {name!r}\n"
+                    f"    target = {target!r}\n    def step(self, w):\n        pass\n")
+    return path
+
+
 def one_line_error(res: subprocess.CompletedProcess) -> str:
     assert res.returncode == 2, res.stdout + res.stderr
     lines = res.stderr.strip().splitlines()
@@ -130,17 +137,13 @@ def test_scenarios_file_that_fails_to_import(tmp_path):
 
 
 def test_target_that_is_not_importable(tmp_path):
-    f = tmp_path / "ghost_scenarios.py"
-    f.write_text("from ftlab_harness import Scenario\n\nclass Ghost(Scenario):\n    name = 'ghost'\n"
-                 "    target = 'no_such_module_anywhere:Thing'\n    def step(self, w):\n        pass\n")
+    f = one_scenario(tmp_path / "ghost_scenarios.py", "Ghost", "ghost", "no_such_module_anywhere:Thing")
     line = one_line_error(stress("run", "--scenarios", str(f)))
     assert "target 'no_such_module_anywhere' is not importable" in line
 
 
 def test_missing_class_is_skipped_with_a_clear_detail(tmp_path):
-    f = tmp_path / "missing_scenarios.py"
-    f.write_text("from ftlab_harness import Scenario\n\nclass Missing(Scenario):\n    name = 'missing'\n"
-                 "    target = 'json:NoSuchClass'\n    def step(self, w):\n        pass\n")
+    f = one_scenario(tmp_path / "missing_scenarios.py", "Missing", "missing", "json:NoSuchClass")
     out = tmp_path / "r.jsonl"
     res = stress("run", "--scenarios", str(f), "--iterations", "10", "--jsonl", str(out))
     assert res.returncode == 3, "a run in which everything was skipped checked nothing: exit 3, never 0"
@@ -151,9 +154,7 @@ def test_missing_class_is_skipped_with_a_clear_detail(tmp_path):
 @pytest.mark.skipif(not gil_guard.guard_active(), reason="the GIL guard applies on a free-threaded build with the GIL off")
 def test_gil_guard_fails_a_target_that_re_enables_the_gil(tmp_path):
     gil_guard.build_gil_reenabler(tmp_path)
-    f = tmp_path / "gil_scenarios.py"
-    f.write_text("from ftlab_harness import Scenario\n\nclass UsesGilModule(Scenario):\n    name = 'gil_module'\n"
-                 "    target = 'gil_reenabler'\n    def step(self, w):\n        pass\n")
+    f = one_scenario(tmp_path / "gil_scenarios.py", "UsesGilModule", "gil_module", "gil_reenabler")
     out = tmp_path / "r.jsonl"
     env = {"PYTHONPATH": str(tmp_path)}
     res = stress("run", "--scenarios", str(f), "--iterations", "10", "--jsonl", str(out), env=env)

@@ -15,7 +15,7 @@
 //! export keeps the memory allocated while it runs).
 
 use std::collections::HashMap;
-use std::ffi::c_int;
+use std::ffi::CStr;
 
 use ftlab::sync::{Arc, Ordering};
 use pyo3_ffi as ffi;
@@ -69,6 +69,57 @@ noargs!(interpreter_id_entry => interpreter_id);
 noargs!(shared_info_entry => shared_info);
 noargs!(live_module_states_entry => live_module_states);
 
+/// The arguments of a kernel function, `name(arg, *, parallel=False, detach=True)` (both
+/// kernels take them): the required argument and the two flags.
+///
+/// # Safety
+/// Attached, with a valid vectorcall argument frame (see `fastcall!`).
+unsafe fn kernel_args(
+    fn_name: &str,
+    arg: &str,
+    args: *const PyPtr,
+    nargs: ffi::Py_ssize_t,
+    kwnames: PyPtr,
+) -> Result<(PyPtr, bool, bool), ErrorSet> {
+    // SAFETY: the caller's contract.
+    unsafe {
+        let [value, parallel, detach] = parse_args::<3>(
+            fn_name,
+            args,
+            nargs,
+            kwnames,
+            &[arg],
+            1,
+            &["parallel", "detach"],
+        )?;
+        Ok((
+            value.expect("required"),
+            flag(parallel, false)?,
+            flag(detach, true)?,
+        ))
+    }
+}
+
+/// The UTF-8 of the `str` argument `arg` of `fn_name`, or a TypeError naming both.
+///
+/// # Safety
+/// Attached; `obj` is valid, and the caller keeps it alive for `'a` (see `capi::str_utf8`).
+unsafe fn str_arg<'a>(fn_name: &str, arg: &str, obj: PyPtr) -> Result<&'a str, ErrorSet> {
+    // SAFETY: the caller's contract; `str_utf8` is only called on a str.
+    unsafe {
+        if ffi::PyUnicode_Check(obj) == 0 {
+            return Err(raise(
+                ffi::PyExc_TypeError,
+                &format!(
+                    "{fn_name}() argument '{arg}' must be str, not {}",
+                    type_name(obj)
+                ),
+            ));
+        }
+        capi::str_utf8(obj)
+    }
+}
+
 /// `word_count(text, *, parallel=False, detach=True) -> dict[str, int]`
 unsafe fn word_count(
     _module: PyPtr,
@@ -80,28 +131,8 @@ unsafe fn word_count(
     // the caller's argument frame, which outlives this call, so its UTF-8 view stays valid
     // while the kernel runs detached.
     unsafe {
-        let [text, parallel, detach] = parse_args::<3>(
-            "word_count",
-            args,
-            nargs,
-            kwnames,
-            &["text"],
-            1,
-            &["parallel", "detach"],
-        )?;
-        let text = text.expect("required");
-        let parallel = flag(parallel, false)?;
-        let detach = flag(detach, true)?;
-        if ffi::PyUnicode_Check(text) == 0 {
-            return Err(raise(
-                ffi::PyExc_TypeError,
-                &format!(
-                    "word_count() argument 'text' must be str, not {}",
-                    type_name(text)
-                ),
-            ));
-        }
-        let utf8 = capi::str_utf8(text)?;
+        let (text, parallel, detach) = kernel_args("word_count", "text", args, nargs, kwnames)?;
+        let utf8 = str_arg("word_count", "text", text)?;
         let counts: HashMap<&str, usize> = maybe_detached(detach, || {
             if parallel {
                 wordcount::word_count_parallel(utf8)
@@ -258,18 +289,7 @@ unsafe fn sum_of_squares(
 ) -> CallResult {
     // SAFETY (whole body): attached, valid frame; `data` is borrowed from the caller's frame.
     unsafe {
-        let [data, parallel, detach] = parse_args::<3>(
-            "sum_of_squares",
-            args,
-            nargs,
-            kwnames,
-            &["data"],
-            1,
-            &["parallel", "detach"],
-        )?;
-        let data = data.expect("required");
-        let parallel = flag(parallel, false)?;
-        let detach = flag(detach, true)?;
+        let (data, parallel, detach) = kernel_args("sum_of_squares", "data", args, nargs, kwnames)?;
         let values = if ffi::PyObject_CheckBuffer(data) != 0 {
             copy_float64_buffer(data)?
         } else {
@@ -370,17 +390,7 @@ unsafe fn shared_lookup(
     // SAFETY: attached, valid frame; `word`'s UTF-8 is only used during the lookup.
     unsafe {
         let [word] = parse_args::<1>("shared_lookup", args, nargs, kwnames, &["word"], 1, &[])?;
-        let word = word.expect("required");
-        if ffi::PyUnicode_Check(word) == 0 {
-            return Err(raise(
-                ffi::PyExc_TypeError,
-                &format!(
-                    "shared_lookup() argument 'word' must be str, not {}",
-                    type_name(word)
-                ),
-            ));
-        }
-        let word = capi::str_utf8(word)?;
+        let word = str_arg("shared_lookup", "word", word.expect("required"))?;
         match state::get(module)?.lexicon.get(word) {
             Some(n) => check(ffi::PyLong_FromUnsignedLongLong(n)),
             None => {
@@ -448,17 +458,7 @@ unsafe fn trigger_panic(
     // SAFETY: attached, valid frame.
     unsafe {
         let [place] = parse_args::<1>("trigger_panic", args, nargs, kwnames, &["where"], 1, &[])?;
-        let place = place.expect("required");
-        if ffi::PyUnicode_Check(place) == 0 {
-            return Err(raise(
-                ffi::PyExc_TypeError,
-                &format!(
-                    "trigger_panic() argument 'where' must be str, not {}",
-                    type_name(place)
-                ),
-            ));
-        }
-        match capi::str_utf8(place)? {
+        match str_arg("trigger_panic", "where", place.expect("required"))? {
             "attached" => panic!("ftlab_isolated: deliberate panic (attached)"),
             "detached" => {
                 capi::detached::<()>(|| panic!("ftlab_isolated: deliberate panic (detached)"));
@@ -472,112 +472,105 @@ unsafe fn trigger_panic(
     }
 }
 
-const FASTCALL_KW: c_int = ffi::METH_FASTCALL | ffi::METH_KEYWORDS;
+/// A `METH_FASTCALL | METH_KEYWORDS` entry of the method table (`doc` starts with the
+/// `__text_signature__` line).
+const fn fastcall_def(
+    name: &'static CStr,
+    meth: ffi::PyCFunctionFastWithKeywords,
+    doc: &'static CStr,
+) -> ffi::PyMethodDef {
+    ffi::PyMethodDef {
+        ml_name: name.as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunctionFastWithKeywords: meth,
+        },
+        ml_flags: ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
+        ml_doc: doc.as_ptr(),
+    }
+}
+
+/// A `METH_NOARGS` entry of the method table (`doc` starts with the `__text_signature__` line).
+const fn noargs_def(
+    name: &'static CStr,
+    meth: ffi::PyCFunction,
+    doc: &'static CStr,
+) -> ffi::PyMethodDef {
+    ffi::PyMethodDef {
+        ml_name: name.as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer { PyCFunction: meth },
+        ml_flags: ffi::METH_NOARGS,
+        ml_doc: doc.as_ptr(),
+    }
+}
 
 /// The method table (see the `SLOTS` comment in `lib.rs` for why a `static mut` is sound).
 pub static mut METHODS: [ffi::PyMethodDef; 10] = [
-    ffi::PyMethodDef {
-        ml_name: c"word_count".as_ptr(),
-        ml_meth: ffi::PyMethodDefPointer {
-            PyCFunctionFastWithKeywords: word_count_entry,
-        },
-        ml_flags: FASTCALL_KW,
-        ml_doc: c"word_count($module, text, *, parallel=False, detach=True)\n--\n\n\
+    fastcall_def(
+        c"word_count",
+        word_count_entry,
+        c"word_count($module, text, *, parallel=False, detach=True)\n--\n\n\
 Count the words of `text`, split like `str.split()`: the same result as\n\
 `collections.Counter(text.split())`, as a plain dict (ftlab's kernel). `parallel=True`\n\
 counts chunks on rayon's pool. With `detach=True` (the default) the counting runs detached\n\
-from the interpreter (its GIL released), so other threads of this interpreter run meanwhile."
-            .as_ptr(),
-    },
-    ffi::PyMethodDef {
-        ml_name: c"sum_of_squares".as_ptr(),
-        ml_meth: ffi::PyMethodDefPointer {
-            PyCFunctionFastWithKeywords: sum_of_squares_entry,
-        },
-        ml_flags: FASTCALL_KW,
-        ml_doc: c"sum_of_squares($module, data, *, parallel=False, detach=True)\n--\n\n\
+from the interpreter (its GIL released), so other threads of this interpreter run meanwhile.",
+    ),
+    fastcall_def(
+        c"sum_of_squares",
+        sum_of_squares_entry,
+        c"sum_of_squares($module, data, *, parallel=False, detach=True)\n--\n\n\
 Sum of x*x over `data`: a buffer of native float64 (`array('d')`, a memoryview of one,\n\
 strided or not; copied while attached) or any iterable of real numbers (ftlab's kernel;\n\
 `parallel=True` is bit-identical). With `detach=True` (the default) the sum runs detached\n\
-from the interpreter. TypeError for a buffer of another format or other objects."
-            .as_ptr(),
-    },
-    ffi::PyMethodDef {
-        ml_name: c"counter_add".as_ptr(),
-        ml_meth: ffi::PyMethodDefPointer {
-            PyCFunctionFastWithKeywords: counter_add_entry,
-        },
-        ml_flags: FASTCALL_KW,
-        ml_doc: c"counter_add($module, delta=1)\n--\n\n\
+from the interpreter. TypeError for a buffer of another format or other objects.",
+    ),
+    fastcall_def(
+        c"counter_add",
+        counter_add_entry,
+        c"counter_add($module, delta=1)\n--\n\n\
 Add `delta` to this module object's counter (one per interpreter) and return the new\n\
-value. Atomic, so threads of one interpreter on 3.13t never lose an update."
-            .as_ptr(),
-    },
-    ffi::PyMethodDef {
-        ml_name: c"counter_value".as_ptr(),
-        ml_meth: ffi::PyMethodDefPointer {
-            PyCFunction: counter_value_entry,
-        },
-        ml_flags: ffi::METH_NOARGS,
-        ml_doc: c"counter_value($module, /)\n--\n\n\
-The current value of this module object's (this interpreter's) counter."
-            .as_ptr(),
-    },
-    ffi::PyMethodDef {
-        ml_name: c"interpreter_id".as_ptr(),
-        ml_meth: ffi::PyMethodDefPointer {
-            PyCFunction: interpreter_id_entry,
-        },
-        ml_flags: ffi::METH_NOARGS,
-        ml_doc: c"interpreter_id($module, /)\n--\n\n\
+value. Atomic, so threads of one interpreter on 3.13t never lose an update.",
+    ),
+    noargs_def(
+        c"counter_value",
+        counter_value_entry,
+        c"counter_value($module, /)\n--\n\n\
+The current value of this module object's (this interpreter's) counter.",
+    ),
+    noargs_def(
+        c"interpreter_id",
+        interpreter_id_entry,
+        c"interpreter_id($module, /)\n--\n\n\
 The ID of the interpreter that imported (executed) this module object; 0 for the main\n\
-interpreter."
-            .as_ptr(),
-    },
-    ffi::PyMethodDef {
-        ml_name: c"shared_lookup".as_ptr(),
-        ml_meth: ffi::PyMethodDefPointer {
-            PyCFunctionFastWithKeywords: shared_lookup_entry,
-        },
-        ml_flags: FASTCALL_KW,
-        ml_doc: c"shared_lookup($module, word)\n--\n\n\
+interpreter.",
+    ),
+    fastcall_def(
+        c"shared_lookup",
+        shared_lookup_entry,
+        c"shared_lookup($module, word)\n--\n\n\
 Frequency of `word` in the process-wide, immutable Rust lexicon (shared by every\n\
-interpreter through one Arc), or None if absent. Words are 'w00000' .. 'w49999'."
-            .as_ptr(),
-    },
-    ffi::PyMethodDef {
-        ml_name: c"shared_info".as_ptr(),
-        ml_meth: ffi::PyMethodDefPointer {
-            PyCFunction: shared_info_entry,
-        },
-        ml_flags: ffi::METH_NOARGS,
-        ml_doc: c"shared_info($module, /)\n--\n\n\
+interpreter through one Arc), or None if absent. Words are 'w00000' .. 'w49999'.",
+    ),
+    noargs_def(
+        c"shared_info",
+        shared_info_entry,
+        c"shared_info($module, /)\n--\n\n\
 Facts about the shared lexicon: 'address' (of the Arc'd data: the same in every\n\
 interpreter), 'strong_count' (1 + number of live module states holding it),\n\
-'build_count' (1: built once per process), 'entries', 'built_by_interpreter'."
-            .as_ptr(),
-    },
-    ffi::PyMethodDef {
-        ml_name: c"live_module_states".as_ptr(),
-        ml_meth: ffi::PyMethodDefPointer {
-            PyCFunction: live_module_states_entry,
-        },
-        ml_flags: ffi::METH_NOARGS,
-        ml_doc: c"live_module_states($module, /)\n--\n\n\
+'build_count' (1: built once per process), 'entries', 'built_by_interpreter'.",
+    ),
+    noargs_def(
+        c"live_module_states",
+        live_module_states_entry,
+        c"live_module_states($module, /)\n--\n\n\
 Number of initialised ftlab_isolated module states in the whole process (all\n\
-interpreters). Falls back when a sub-interpreter is destroyed and its module freed."
-            .as_ptr(),
-    },
-    ffi::PyMethodDef {
-        ml_name: c"trigger_panic".as_ptr(),
-        ml_meth: ffi::PyMethodDefPointer {
-            PyCFunctionFastWithKeywords: trigger_panic_entry,
-        },
-        ml_flags: FASTCALL_KW,
-        ml_doc: c"trigger_panic($module, where)\n--\n\n\
+interpreters). Falls back when a sub-interpreter is destroyed and its module freed.",
+    ),
+    fastcall_def(
+        c"trigger_panic",
+        trigger_panic_entry,
+        c"trigger_panic($module, where)\n--\n\n\
 Panic in Rust, `where` in {'attached', 'detached'}; raises this interpreter's\n\
-ftlab_isolated.PanicException (never aborts). For tests."
-            .as_ptr(),
-    },
+ftlab_isolated.PanicException (never aborts). For tests.",
+    ),
     ffi::PyMethodDef::zeroed(),
 ];

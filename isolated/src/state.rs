@@ -65,12 +65,12 @@ unsafe fn slot(module: PyPtr) -> *mut StateSlot {
     unsafe { ffi::PyModule_GetState(module).cast::<StateSlot>() }
 }
 
-/// The ready state of `module`, or a `SystemError` if it has none.
+/// The ready state of `module`, or None if it has none (not yet executed, or freed).
 ///
 /// # Safety
 /// The thread must be attached; `module` must be an `ftlab_isolated` module object, and the
 /// returned reference must not outlive the caller's reference to `module`.
-pub unsafe fn get<'a>(module: PyPtr) -> Result<&'a ModuleState, ErrorSet> {
+unsafe fn ready<'a>(module: PyPtr) -> Option<&'a ModuleState> {
     // SAFETY: the slot belongs to `module`, which the caller keeps alive; when `ready` is
     // true the state was fully written by exec and is only dropped by `m_free`, which cannot
     // run while the caller holds a reference. Shared access is sound: all interior
@@ -78,12 +78,25 @@ pub unsafe fn get<'a>(module: PyPtr) -> Result<&'a ModuleState, ErrorSet> {
     unsafe {
         let s = slot(module);
         if s.is_null() || !(*s).ready {
-            return Err(raise(
+            return None;
+        }
+        Some((*s).state.assume_init_ref())
+    }
+}
+
+/// The ready state of `module`, or a `SystemError` if it has none.
+///
+/// # Safety
+/// As for [`ready`].
+pub unsafe fn get<'a>(module: PyPtr) -> Result<&'a ModuleState, ErrorSet> {
+    // SAFETY: the caller's contract is `ready`'s; attached, so raising is allowed.
+    unsafe {
+        ready(module).ok_or_else(|| {
+            raise(
                 ffi::PyExc_SystemError,
                 "ftlab_isolated: module state is not initialised",
-            ));
-        }
-        Ok((*s).state.assume_init_ref())
+            )
+        })
     }
 }
 
@@ -211,15 +224,10 @@ pub unsafe extern "C" fn module_traverse(
 ) -> c_int {
     // SAFETY: the GC calls us attached, on a live module; a ready slot holds a valid state.
     unsafe {
-        let s = slot(module);
-        if s.is_null() || !(*s).ready {
+        let Some(state) = ready(module) else {
             return 0;
-        }
-        let exc = (*s)
-            .state
-            .assume_init_ref()
-            .panic_exception
-            .load(Ordering::Acquire);
+        };
+        let exc = state.panic_exception.load(Ordering::Acquire);
         if !exc.is_null() {
             let r = visit(exc, arg);
             if r != 0 {
@@ -240,15 +248,10 @@ pub unsafe extern "C" fn module_clear(module: PyPtr) -> c_int {
     // SAFETY: attached; a ready slot holds a valid state. `swap` hands the one owned
     // reference to exactly one caller, so it is released once.
     unsafe {
-        let s = slot(module);
-        if s.is_null() || !(*s).ready {
+        let Some(state) = ready(module) else {
             return 0;
-        }
-        let exc = (*s)
-            .state
-            .assume_init_ref()
-            .panic_exception
-            .swap(null_mut(), Ordering::AcqRel);
+        };
+        let exc = state.panic_exception.swap(null_mut(), Ordering::AcqRel);
         ffi::Py_XDECREF(exc);
     }
     0
@@ -280,15 +283,8 @@ pub unsafe extern "C" fn module_free(module: *mut c_void) {
 /// # Safety
 /// The thread must be attached; `module` must be an `ftlab_isolated` module object.
 pub unsafe fn panic_exception(module: PyPtr) -> PyPtr {
-    // SAFETY: as in `get`; a missing state just yields NULL (caller falls back).
-    unsafe {
-        let s = slot(module);
-        if s.is_null() || !(*s).ready {
-            return null_mut();
-        }
-        (*s).state
-            .assume_init_ref()
-            .panic_exception
-            .load(Ordering::Acquire)
-    }
+    // SAFETY: as in `ready`; a missing state just yields NULL (caller falls back).
+    unsafe { ready(module) }.map_or(null_mut(), |state| {
+        state.panic_exception.load(Ordering::Acquire)
+    })
 }

@@ -18,7 +18,7 @@ import argparse
 import os
 import random
 import sys
-from typing import NoReturn
+from typing import Callable, NoReturn, TypeVar
 
 from ftlab_harness.exitcodes import EXIT_BAD_INPUT, EXIT_INTERRUPTED
 from ftlab_harness.loader import BadInput, load, sources_from
@@ -28,6 +28,8 @@ RUN_EPILOG = "exit status: 0 clean, 1 findings, 2 bad input, 3 nothing checked (
 
 QUICK_DURATION = 1.0
 DEFAULT_DURATION = 5.0
+
+T = TypeVar("T")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,14 +49,22 @@ def positive_int(text: str) -> int:
     return value
 
 
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
+def positive(kind: Callable[[str], T]) -> Callable[[str], T]:
+    """An argparse `type`: `kind(text)` (float, int, ...), which must be > 0 (NaN is not)."""
+
+    def parse(text: str) -> T:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not value > 0:  # type: ignore[operator]
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        return value
+
+    return parse
+
+
+positive_float = positive(float)
 
 
 def output_file(text: str) -> str:

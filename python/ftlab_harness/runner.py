@@ -95,6 +95,22 @@ def _faulthandler_excerpt(stderr: str) -> str:
     return text[:STDERR_KEEP] if len(text) <= STDERR_KEEP else text[:STDERR_KEEP] + "\n..."
 
 
+def wait_or_abort(proc: subprocess.Popen, timeout: float | None) -> tuple[int, float | None]:
+    """Waits for a child; one still running after `timeout` s gets SIGABRT (faulthandler dumps every
+    thread's stack), 10 s more to die, then SIGKILL. Returns its exit code and, if it timed out,
+    when (`time.monotonic()` at the timeout, before the stacks are asked for)."""
+    try:
+        return proc.wait(timeout=timeout), None
+    except subprocess.TimeoutExpired:
+        timed_out_at = time.monotonic()
+        proc.send_signal(signal.SIGABRT)
+        try:
+            return proc.wait(timeout=10), timed_out_at
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            return proc.wait(), timed_out_at
+
+
 def run_child(spec: RunSpec, timeout: float, extra_paths: list[str], cwd: str | None = None) -> ScenarioResult:
     """Runs `python -m ftlab_harness.child` on `spec`; returns the child's result merged with its fate.
 
@@ -111,21 +127,12 @@ def run_child(spec: RunSpec, timeout: float, extra_paths: list[str], cwd: str | 
         spec.write(spec_path)
         cmd = [sys.executable, "-X", "faulthandler", "-m", "ftlab_harness.child", spec_path, result_path]
         t0 = time.monotonic()
-        killed_after = None
         with open(err_path, "w+b") as err:
             proc = subprocess.Popen(
                 cmd, stdout=err, stderr=err, stdin=subprocess.DEVNULL, env=child_env(extra_paths), cwd=cwd
             )
-            try:
-                rc = proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                killed_after = time.monotonic() - t0
-                proc.send_signal(signal.SIGABRT)  # faulthandler dumps every thread's stack
-                try:
-                    rc = proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    rc = proc.wait()
+            rc, timed_out_at = wait_or_abort(proc, timeout)
+            killed_after = None if timed_out_at is None else timed_out_at - t0
             ended = time.monotonic()
             wall = ended - t0
             err.seek(0)

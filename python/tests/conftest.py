@@ -5,3 +5,17 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def passing_scenario(prefix: str) -> str:
+    """The start of a scenarios file for command-line tests: the import and `Passes`, a scenario
+    (`<prefix>.passes`, target `threading`) that always passes; a test appends its other classes."""
+    return f'''
+from ftlab_harness import Scenario
+
+class Passes(Scenario):
+    name = "{prefix}.passes"
+    target = "threading"
+    def step(self, w):
+        pass
+'''

@@ -6,21 +6,14 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import passing_scenario
 
 from ftlab_harness import action
 
 pytestmark = pytest.mark.thread_unsafe(reason="changes the working directory and reads the process streams")
 
 ACTION_YML = Path(__file__).resolve().parents[2] / "action.yml"
-SCENARIO = '''
-from ftlab_harness import Scenario
-
-class Passes(Scenario):
-    name = "action.passes"
-    target = "threading"
-    def step(self, w):
-        pass
-
+SCENARIO = passing_scenario("action") + '''
 class Violates(Scenario):
     name = "action.violates"
     target = "threading"

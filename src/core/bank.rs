@@ -186,13 +186,7 @@ impl Bank {
         let (s, d) = self.transfer_accounts(src, dst, amount)?;
         let (mut src_balance, mut dst_balance) = self.lock_pair(s, d);
         // Check and act under the same acquisition of both locks.
-        if *src_balance < amount {
-            return Err(BankError::Overdraft {
-                account: src.to_owned(),
-                balance: *src_balance,
-                amount,
-            });
-        }
+        check_funds(src, *src_balance, amount)?;
         *src_balance -= amount;
         // Cannot overflow: dst + amount <= total <= i64::MAX (see the module docs).
         *dst_balance += amount;
@@ -221,6 +215,20 @@ impl Bank {
     pub fn accounts(&self) -> &[String] {
         &self.names
     }
+}
+
+/// The funds check of a transfer: `Overdraft` if account `src`, holding `balance`, has less
+/// than `amount`. Only meaningful while the caller still holds the lock the balance was read
+/// under, and debits under that same acquisition (see `Bank::transfer`).
+fn check_funds(src: &str, balance: i64, amount: i64) -> Result<(), BankError> {
+    if balance < amount {
+        return Err(BankError::Overdraft {
+            account: src.to_owned(),
+            balance,
+            amount,
+        });
+    }
+    Ok(())
 }
 
 #[cfg(all(test, not(ftlab_loom)))]

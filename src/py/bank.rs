@@ -98,14 +98,10 @@ macro_rules! bank_class {
         $(#[$attr:meta])*
         class $name:ident(core = $core:ty, module = $module:literal, locking = $mode:ident)
     ) => {
-        $(#[$attr])*
-        #[::pyo3::pyclass(frozen, module = $module)]
-        pub struct $name {
-            inner: $core,
-        }
+        $crate::py::frozen_class! {
+            $(#[$attr])*
+            class $name(module = $module) { inner: $core }
 
-        #[::pyo3::pymethods]
-        impl $name {
             /// Opens the accounts of `accounts` (`dict[str, int]`, names to opening balances).
             #[new]
             fn new(accounts: &::pyo3::Bound<'_, ::pyo3::PyAny>) -> ::pyo3::PyResult<Self> {

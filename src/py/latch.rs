@@ -19,14 +19,14 @@ macro_rules! latch_class {
         $(#[$attr:meta])*
         class $name:ident(core = $core:ty, new = $new:expr, module = $module:literal)
     ) => {
-        $(#[$attr])*
-        #[::pyo3::pyclass(frozen, module = $module)]
-        pub struct $name {
-            inner: $core,
-        }
+        $crate::py::frozen_class! {
+            $(#[$attr])*
+            class $name(module = $module) { inner: $core }
+            getters {
+                /// Whether the latch is set.
+                is_set: bool = inner.is_set,
+            }
 
-        #[::pyo3::pymethods]
-        impl $name {
             /// Creates an unset latch.
             #[new]
             fn new() -> Self {
@@ -39,12 +39,6 @@ macro_rules! latch_class {
             /// was already set.
             fn set(&self) -> bool {
                 self.inner.set()
-            }
-
-            /// Whether the latch is set.
-            #[getter]
-            fn is_set(&self) -> bool {
-                self.inner.is_set()
             }
 
             /// Blocks until the latch is set or `timeout` seconds pass (None: no limit). Returns
@@ -83,18 +77,18 @@ latch_class! {
     class Latch(core = latch::Latch, new = latch::Latch::new, module = "ftlab")
 }
 
-/// Single-assignment publication of a list of ints.
-///
-/// `publish(values)` succeeds once; any later call raises ValueError. `try_get()` never
-/// blocks: it returns None before publication and a full copy of the values after — a reader
-/// that sees the slot published sees all of it (Release/Acquire publication).
-#[pyclass(frozen, module = "ftlab")]
-pub struct PublishSlot {
-    inner: latch::PublishSlot<Vec<i64>>,
-}
+crate::py::frozen_class! {
+    /// Single-assignment publication of a list of ints.
+    ///
+    /// `publish(values)` succeeds once; any later call raises ValueError. `try_get()` never
+    /// blocks: it returns None before publication and a full copy of the values after — a reader
+    /// that sees the slot published sees all of it (Release/Acquire publication).
+    class PublishSlot(module = "ftlab") { inner: latch::PublishSlot<Vec<i64>> }
+    getters {
+        /// Whether the slot has been published.
+        is_published: bool = inner.is_published,
+    }
 
-#[pymethods]
-impl PublishSlot {
     /// Creates an empty slot.
     #[new]
     fn new() -> Self {
@@ -114,12 +108,6 @@ impl PublishSlot {
     /// The published values as a new list, or None if nothing is published yet.
     fn try_get(&self) -> Option<Vec<i64>> {
         self.inner.get().cloned()
-    }
-
-    /// Whether the slot has been published.
-    #[getter]
-    fn is_published(&self) -> bool {
-        self.inner.is_published()
     }
 
     fn __repr__(&self) -> String {

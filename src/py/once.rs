@@ -49,15 +49,16 @@ macro_rules! once_resource_class {
         $(#[$attr:meta])*
         class $name:ident(core = $core:ty, new = $new:expr, module = $module:literal)
     ) => {
-        $(#[$attr])*
-        #[::pyo3::pyclass(frozen, module = $module)]
-        pub struct $name {
-            init: ::pyo3::Py<::pyo3::PyAny>,
-            cell: $core,
-        }
+        $crate::py::frozen_class! {
+            $(#[$attr])*
+            class $name(module = $module) { init: ::pyo3::Py<::pyo3::PyAny>, cell: $core }
+            getters {
+                /// How many times `init` has been called (1 after any race, plus one per failed call).
+                init_count: usize = cell.init_count,
+                /// Whether a call to `init` has succeeded.
+                is_initialized: bool = cell.is_initialized,
+            }
 
-        #[::pyo3::pymethods]
-        impl $name {
             /// Creates the resource; `init` is a zero-argument callable, not called yet.
             #[new]
             fn new(init: ::pyo3::Bound<'_, ::pyo3::PyAny>) -> ::pyo3::PyResult<Self> {
@@ -88,18 +89,6 @@ macro_rules! once_resource_class {
                         $crate::core::once::Claim::Reentrant => return Err($crate::py::once::reentrant_error()),
                     }
                 }
-            }
-
-            /// How many times `init` has been called (1 after any race, plus one per failed call).
-            #[getter]
-            fn init_count(&self) -> usize {
-                self.cell.init_count()
-            }
-
-            /// Whether a call to `init` has succeeded.
-            #[getter]
-            fn is_initialized(&self) -> bool {
-                self.cell.is_initialized()
             }
 
             fn __traverse__(&self, visit: ::pyo3::PyVisit<'_>) -> Result<(), ::pyo3::PyTraverseError> {

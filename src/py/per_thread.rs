@@ -20,14 +20,18 @@ macro_rules! per_thread_counter_class {
         $(#[$attr:meta])*
         class $name:ident(core = $core:ty, make = $make:expr, module = $module:literal)
     ) => {
-        $(#[$attr])*
-        #[::pyo3::pyclass(frozen, module = $module)]
-        pub struct $name {
-            inner: $core,
-        }
+        $crate::py::frozen_class! {
+            $(#[$attr])*
+            class $name(module = $module) { inner: $core }
+            getters {
+                /// The merged total of every thread's slot. Exact once the adding threads are
+                /// done; a read racing with adds is not a snapshot.
+                value: i64 = inner.value,
+                /// The number of live slots: threads that have added and have not exited (slots
+                /// of exited threads are folded into the total by `value`).
+                slots: usize = inner.live_slots,
+            }
 
-        #[::pyo3::pymethods]
-        impl $name {
             /// A counter at 0.
             #[new]
             fn new() -> Self {
@@ -39,20 +43,6 @@ macro_rules! per_thread_counter_class {
             #[pyo3(signature = (delta = 1))]
             fn add(&self, delta: i64) {
                 self.inner.add(delta);
-            }
-
-            /// The merged total of every thread's slot. Exact once the adding threads are
-            /// done; a read racing with adds is not a snapshot.
-            #[getter]
-            fn value(&self) -> i64 {
-                self.inner.value()
-            }
-
-            /// The number of live slots: threads that have added and have not exited (slots
-            /// of exited threads are folded into the total by `value`).
-            #[getter]
-            fn slots(&self) -> usize {
-                self.inner.live_slots()
             }
 
             /// A short description (type and merged value).

@@ -52,14 +52,16 @@ macro_rules! work_queue_class {
         $(#[$attr:meta])*
         class $name:ident(core = $core:ty, new = $new:expr, module = $module:literal)
     ) => {
-        $(#[$attr])*
-        #[::pyo3::pyclass(frozen, module = $module)]
-        pub struct $name {
-            inner: $core,
-        }
+        $crate::py::frozen_class! {
+            $(#[$attr])*
+            class $name(module = $module) { inner: $core }
+            getters {
+                /// Whether the queue has been closed.
+                closed: bool = inner.is_closed,
+                /// The maximum number of queued items.
+                capacity: usize = inner.capacity,
+            }
 
-        #[::pyo3::pymethods]
-        impl $name {
             /// Creates an empty queue holding at most `capacity` (>= 1) items.
             #[new]
             fn new(capacity: i64) -> ::pyo3::PyResult<Self> {
@@ -132,18 +134,6 @@ macro_rules! work_queue_class {
             /// Closes the queue: later puts fail, gets drain what is left, blocked callers wake.
             fn close(&self) {
                 self.inner.close();
-            }
-
-            /// Whether the queue has been closed.
-            #[getter]
-            fn closed(&self) -> bool {
-                self.inner.is_closed()
-            }
-
-            /// The maximum number of queued items.
-            #[getter]
-            fn capacity(&self) -> usize {
-                self.inner.capacity()
             }
 
             /// The number of items queued right now.

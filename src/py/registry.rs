@@ -58,14 +58,10 @@ macro_rules! registry_class {
         $(#[$attr:meta])*
         class $name:ident(core = $core:ty, module = $module:literal)
     ) => {
-        $(#[$attr])*
-        #[::pyo3::pyclass(frozen, module = $module)]
-        pub struct $name {
-            inner: $core,
-        }
+        $crate::py::frozen_class! {
+            $(#[$attr])*
+            class $name(module = $module) { inner: $core }
 
-        #[::pyo3::pymethods]
-        impl $name {
             /// An empty registry.
             #[new]
             fn new() -> Self {

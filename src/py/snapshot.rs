@@ -46,14 +46,10 @@ macro_rules! snapshot_map_class {
         $(#[$attr:meta])*
         class $name:ident(core = $core:ty, module = $module:literal)
     ) => {
-        $(#[$attr])*
-        #[::pyo3::pyclass(frozen, module = $module)]
-        pub struct $name {
-            cell: $core,
-        }
+        $crate::py::frozen_class! {
+            $(#[$attr])*
+            class $name(module = $module) { cell: $core }
 
-        #[::pyo3::pymethods]
-        impl $name {
             /// A map holding the entries of `mapping` (a dict, FrozenMap or any object with
             /// `.items()`; keys must be str), or an empty map.
             #[new]

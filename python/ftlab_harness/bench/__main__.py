@@ -55,13 +55,7 @@ def _positive_int(text: str) -> int:
 
 
 def _threads(text: str) -> List[int]:
-    try:
-        values = sorted({int(x) for x in text.split(",") if x.strip()})
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated thread counts, got {text!r}") from None
-    if not values or values[0] < 1:
-        raise argparse.ArgumentTypeError(f"thread counts must be >= 1, got {text!r}")
-    return values
+    return harness.counts_arg(text, "thread")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -14,26 +14,15 @@ import threading
 from typing import List
 
 from .context import CaseSpec, Context, scaling_group
+from .patterns import _counter_add, _method_loop
 
 NAME = "counters"
 DESCRIPTION = "mutex vs sharded vs atomic counters (and a threading.Lock baseline)"
 
 
 def _shared(make):
-    def factory(ftlab):
-        counter = make(ftlab)
-
-        def make_loop(index):
-            def loop(n):
-                c = counter
-                for _ in range(n):
-                    c.add(1)
-
-            return loop
-
-        return make_loop
-
-    return factory
+    """One counter made by `make(ftlab)` in the main thread, added to by every worker."""
+    return _method_loop(make, _counter_add)
 
 
 class LockedPythonCounter:
@@ -53,14 +42,7 @@ class LockedPythonCounter:
 
 def _per_thread_atomic(ftlab):
     def make_loop(index):
-        counter = ftlab.AtomicCounter()  # created here, in the worker: owned by this thread
-
-        def loop(n):
-            c = counter
-            for _ in range(n):
-                c.add(1)
-
-        return loop
+        return _counter_add(ftlab.AtomicCounter(), index)  # created here, in the worker: owned by this thread
 
     return make_loop
 

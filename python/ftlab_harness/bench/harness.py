@@ -15,6 +15,7 @@ alike, and ratios are taken per repetition before the median.
 
 from __future__ import annotations
 
+import argparse
 import gc
 import os
 import statistics
@@ -64,6 +65,18 @@ def thread_counts(quick: bool) -> List[int]:
     if quick:
         return sorted({1, max(2, c)})
     return list(range(1, 2 * c + 1))
+
+
+def counts_arg(text: str, what: str) -> List[int]:
+    """An argparse `type` body: comma-separated counts of `what` (threads, workers), each >= 1,
+    sorted without repeats."""
+    try:
+        values = sorted({int(x) for x in text.split(",") if x.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated {what} counts, got {text!r}") from None
+    if not values or values[0] < 1:
+        raise argparse.ArgumentTypeError(f"{what} counts must be >= 1, got {text!r}")
+    return values
 
 
 class Case:

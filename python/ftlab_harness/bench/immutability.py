@@ -98,6 +98,17 @@ def _global_function_loop(_ftlab):
     return make_loop
 
 
+def _get_loop(obj, key):
+    """The timed loop of the read cases: `n` calls of `obj.get(key)` (a PlainReader or a FrozenMap)."""
+
+    def loop(n):
+        o = obj
+        for _ in range(n):
+            o.get(key)
+
+    return loop
+
+
 class PlainReader:
     """A plain Python class with one read-only method (the non-PyO3 control)."""
 
@@ -116,14 +127,7 @@ def _python_method(shared_instance: bool):
 
         def make_loop(index):
             obj = shared if shared_instance else PlainReader()
-            key = KEYS[index % len(KEYS)]
-
-            def loop(n):
-                o = obj
-                for _ in range(n):
-                    o.get(key)
-
-            return loop
+            return _get_loop(obj, key=KEYS[index % len(KEYS)])
 
         return make_loop
 
@@ -131,15 +135,6 @@ def _python_method(shared_instance: bool):
 
 
 # --------------------------------------------------------------------------- ftlab FrozenMap
-
-
-def _fmap_loop(obj, key):
-    def loop(n):
-        m = obj
-        for _ in range(n):
-            m.get(key)
-
-    return loop
 
 
 def _frozenmap(how: str, values: str = "int"):
@@ -154,13 +149,13 @@ def _frozenmap(how: str, values: str = "int"):
             # except with shared values, where every thread must read the SAME value object.
             key = KEYS[0] if values == "float" else KEYS[index % len(KEYS)]
             if how == "shared":
-                return _fmap_loop(shared, key)
+                return _get_loop(shared, key)
             if how == "per_thread_copy":
-                return _fmap_loop(ftlab.FrozenMap(mapping), key)
+                return _get_loop(ftlab.FrozenMap(mapping), key)
             if how == "per_thread_handle":
-                return _fmap_loop(shared.handle(), key)
+                return _get_loop(shared.handle(), key)
             if how == "handle_made_by_main":
-                return _fmap_loop(from_main[index % len(from_main)], key)
+                return _get_loop(from_main[index % len(from_main)], key)
             if how == "rust_side_lookups":
                 keys = [k.encode().decode() for k in KEYS]  # str objects owned by this thread
 

@@ -276,12 +276,9 @@ def median(values: List[float]) -> float:
 
 
 def parse_workers(text: str) -> List[int]:
-    try:
-        values = sorted({int(x) for x in text.split(",") if x.strip()})
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated worker counts, got {text!r}") from None
-    if not values or values[0] < 1:
-        raise argparse.ArgumentTypeError(f"worker counts must be >= 1, got {text!r}")
+    from ftlab_harness.bench.harness import counts_arg
+
+    values = counts_arg(text, "worker")
     if values[0] != 1:
         values = [1] + values  # scaling is relative to one worker
     return values

@@ -17,9 +17,7 @@ writes one is lost).
 from __future__ import annotations
 
 from ftlab_harness import Run, Scenario, Worker
-
-GROUP = [f"group/{i}" for i in range(8)]
-MISSING = object()
+from ftlab_harness.scenarios.registry import GROUP, MISSING, check_group, check_snapshot, start_worker, write_group, write_own_key
 
 
 class SnapshotReadMostly(Scenario):
@@ -30,40 +28,23 @@ class SnapshotReadMostly(Scenario):
         self.start_version = self.map.version
 
     def thread_setup(self, w: Worker) -> None:
-        w.own_key = f"own/{w.index}"
-        w.seq = 0
+        start_worker(w)
         w.writes = 0
         w.last_set = MISSING
-        w.last_seen = {}
-        w.writer = w.index % 2 == 0 or w.run.threads == 1
-
-    def _check_group(self, w: Worker, values: list, invariant: str) -> None:
-        first = values[0]
-        if any(v != first for v in values):
-            w.violation(invariant, lambda: f"mixed generations in one read: {values}")
-            return
-        writer, seq = first
-        if seq < w.last_seen.get(writer, -1):
-            w.violation("no_stale_read", f"saw writer {writer}'s seq {seq} after its seq {w.last_seen[writer]}")
-        w.last_seen[writer] = seq
 
     def step(self, w: Worker) -> None:
         r = w.rng.random()
         if r < 0.2:
-            self.map.set(w.own_key, w.ops)
+            write_own_key(w, self.map)
             w.writes += 1
             w.last_set = w.ops
-            got = self.map.get(w.own_key, MISSING)
-            w.check(got == w.ops, "read_own_write", lambda: f"set({w.own_key!r}, {w.ops}) then get -> {got!r}")
         elif w.writer and r < 0.4:
-            w.seq += 1
-            self.map.update({k: (w.index, w.seq) for k in GROUP})
+            write_group(w, self.map.update)
             w.writes += 1
         elif r < 0.85:
-            self._check_group(w, self.map.get_many(GROUP), "multi_key_update_atomic")
+            check_group(w, self.map.get_many(GROUP), "multi_key_update_atomic")
         else:
-            snap = self.map.current()
-            self._check_group(w, [snap.get(k) for k in GROUP], "snapshot_consistent")
+            check_snapshot(w, self.map.current())
 
     def finish(self, run: Run) -> None:
         lost = [w.index for w in run.workers if w.last_set is not MISSING

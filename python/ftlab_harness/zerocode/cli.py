@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from ftlab_harness.cli import positive
 from ftlab_harness.exitcodes import EXIT_BAD_INPUT, EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_NOT_CHECKED
 from ftlab_harness.junit import write_junit
 from ftlab_harness.zerocode.hammer import DEFAULT_TRANSIENT, Config
@@ -33,18 +34,6 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
-
-
-def _positive(kind: type) -> argparse._ActionType:  # type: ignore[name-defined]
-    def parse(text: str) -> object:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-        return value
-    return parse
 
 
 def _split(values: list[str]) -> list[str]:
@@ -69,9 +58,9 @@ def build_parser() -> _Parser:
     p = _Parser(prog="ftlab-harness zerocode",
                 description="hammer any object from many threads; check its histories for linearizability (no code needed)")
     p.add_argument("target", help="module:factory — a callable or a call expression, e.g. 'collections:deque' or 'ftlab:Bank({\"a\": 5})'")
-    p.add_argument("--seconds", type=_positive(float), default=5.0, help="time for the rounds, after learning (default 5)")
+    p.add_argument("--seconds", type=positive(float), default=5.0, help="time for the rounds, after learning (default 5)")
     p.add_argument("--seed", type=int, default=None, help="seed (default: random, printed); with --replay-round, the finding's seed")
-    p.add_argument("--threads", type=_positive(int), default=4, help="most threads per round (default 4; lincheck rounds use 2..N)")
+    p.add_argument("--threads", type=positive(int), default=4, help="most threads per round (default 4; lincheck rounds use 2..N)")
     p.add_argument("--ops", action="append", default=[], metavar="LIST",
                    help="only these operations: names (discovered, arguments generated) or name(literal args), comma-separated")
     p.add_argument("--exclude", action="append", default=[], metavar="LIST", help="operations to leave out, comma-separated")
@@ -79,10 +68,10 @@ def build_parser() -> _Parser:
     p.add_argument("--transient", action="append", default=[], metavar="TYPE[:TEXT]",
                    help=f"exceptions that are by design under concurrency (added to {', '.join(DEFAULT_TRANSIENT)})")
     p.add_argument("--mode", choices=["both", "lincheck", "hammer"], default="both")
-    p.add_argument("--round-timeout", type=_positive(float), default=5.0, help="a lincheck round longer than this is a hang (default 5 s)")
-    p.add_argument("--learn-seconds", type=_positive(float), default=3.0, help="cap on sequential learning time (default 3 s)")
+    p.add_argument("--round-timeout", type=positive(float), default=5.0, help="a lincheck round longer than this is a hang (default 5 s)")
+    p.add_argument("--learn-seconds", type=positive(float), default=3.0, help="cap on sequential learning time (default 3 s)")
     p.add_argument("--replay-round", type=int, default=None, metavar="R", help="rerun only round R's scenario (with --seed)")
-    p.add_argument("--runs", type=_positive(int), default=1, help="independent runs with seeds seed, seed+1, ... (default 1)")
+    p.add_argument("--runs", type=positive(int), default=1, help="independent runs with seeds seed, seed+1, ... (default 1)")
     p.add_argument("--path", action="append", default=[], metavar="DIR", help="prepend DIR to the child's PYTHONPATH (e.g. a seeded build)")
     p.add_argument("--jsonl", default=None, metavar="FILE", help="append one JSON record per run")
     p.add_argument("--junit-xml", default=None, metavar="FILE", help="write a JUnit XML file, one testcase per run")

@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ftlab_harness.records import Interpreter
-from ftlab_harness.runner import child_env, signal_name
+from ftlab_harness.runner import child_env, signal_name, wait_or_abort
 from ftlab_harness.zerocode.child import EXIT_HANG
 from ftlab_harness.zerocode.hammer import Config
 
@@ -107,19 +106,10 @@ def run_isolated(cfg: Config, extra_paths: Sequence[str] = (), timeout: float | 
             json.dump(dataclasses.asdict(cfg), f)
         cmd = [sys.executable, "-X", "faulthandler", "-m", "ftlab_harness.zerocode.child", spec_path, events_path]
         t0 = time.monotonic()
-        killed = False
         with open(err_path, "w+b") as err:
             proc = subprocess.Popen(cmd, stdout=err, stderr=err, stdin=subprocess.DEVNULL, env=child_env(list(extra_paths)))
-            try:
-                rc = proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                killed = True
-                proc.send_signal(signal.SIGABRT)
-                try:
-                    rc = proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    rc = proc.wait()
+            rc, timed_out_at = wait_or_abort(proc, timeout)
+            killed = timed_out_at is not None
             end_wall = time.time()
             wall = time.monotonic() - t0
             err.seek(0)

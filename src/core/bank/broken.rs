@@ -17,60 +17,63 @@
 //!
 //! Never use these outside tests and the stress hunt.
 
-use super::{Bank, BankError};
+use super::{check_funds, Bank, BankError};
 use crate::sync::widen_race_window;
+
+/// The methods a broken bank takes unchanged from the correct [`Bank`] it wraps: all but
+/// `transfer`. Why a macro: each twin below then spells out only its broken `transfer`, and
+/// the delegation cannot drift between the twins.
+macro_rules! delegate_to_bank {
+    ($twin:ident) => {
+        impl $twin {
+            /// Opens the accounts (same rules as [`Bank::new`]).
+            pub fn new<S: Into<String>>(
+                accounts: impl IntoIterator<Item = (S, i64)>,
+            ) -> Result<Self, BankError> {
+                Bank::new(accounts).map($twin)
+            }
+
+            /// See [`Bank::balance`].
+            pub fn balance(&self, name: &str) -> Result<i64, BankError> {
+                self.0.balance(name)
+            }
+
+            /// See [`Bank::snapshot`].
+            pub fn snapshot(&self) -> Vec<(String, i64)> {
+                self.0.snapshot()
+            }
+
+            /// See [`Bank::total`].
+            pub fn total(&self) -> i64 {
+                self.0.total()
+            }
+
+            /// See [`Bank::accounts`].
+            pub fn accounts(&self) -> &[String] {
+                self.0.accounts()
+            }
+        }
+    };
+}
 
 /// Broken twin of [`Bank`]: check-then-act across two lock acquisitions.
 #[derive(Debug)]
 pub struct CheckThenActBank(Bank);
 
-impl CheckThenActBank {
-    /// Opens the accounts (same rules as [`Bank::new`]).
-    pub fn new<S: Into<String>>(
-        accounts: impl IntoIterator<Item = (S, i64)>,
-    ) -> Result<Self, BankError> {
-        Bank::new(accounts).map(CheckThenActBank)
-    }
+delegate_to_bank!(CheckThenActBank);
 
+impl CheckThenActBank {
     /// Moves `amount` from `src` to `dst`. THE BUG: the funds check and the debit happen
     /// under different acquisitions, so the check can be stale by the time of the debit.
     pub fn transfer(&self, src: &str, dst: &str, amount: i64) -> Result<(), BankError> {
         let (s, d) = self.0.transfer_accounts(src, dst, amount)?;
-        {
-            let src_balance = self.0.balances[s].lock();
-            if *src_balance < amount {
-                return Err(BankError::Overdraft {
-                    account: src.to_owned(),
-                    balance: *src_balance,
-                    amount,
-                });
-            }
-        } // lock released: another transfer may spend the same funds now
+        let balance = *self.0.balances[s].lock(); // lock released right after the read
+        check_funds(src, balance, amount)?; // stale by the debit: another transfer may spend it
         widen_race_window();
         let (mut src_balance, mut dst_balance) = self.0.lock_pair(s, d);
         *src_balance -= amount;
         *dst_balance += amount;
         Ok(())
-    }
-
-    /// See [`Bank::balance`].
-    pub fn balance(&self, name: &str) -> Result<i64, BankError> {
-        self.0.balance(name)
-    }
-
-    /// See [`Bank::snapshot`].
-    pub fn snapshot(&self) -> Vec<(String, i64)> {
-        self.0.snapshot()
-    }
-
-    /// See [`Bank::total`].
-    pub fn total(&self) -> i64 {
-        self.0.total()
-    }
-
-    /// See [`Bank::accounts`].
-    pub fn accounts(&self) -> &[String] {
-        self.0.accounts()
     }
 }
 
@@ -78,14 +81,9 @@ impl CheckThenActBank {
 #[derive(Debug)]
 pub struct LockOrderInversionBank(Bank);
 
-impl LockOrderInversionBank {
-    /// Opens the accounts (same rules as [`Bank::new`]).
-    pub fn new<S: Into<String>>(
-        accounts: impl IntoIterator<Item = (S, i64)>,
-    ) -> Result<Self, BankError> {
-        Bank::new(accounts).map(LockOrderInversionBank)
-    }
+delegate_to_bank!(LockOrderInversionBank);
 
+impl LockOrderInversionBank {
     /// Moves `amount` from `src` to `dst`. THE BUG: locks `src` first, then `dst`, so two
     /// opposite transfers can deadlock.
     pub fn transfer(&self, src: &str, dst: &str, amount: i64) -> Result<(), BankError> {
@@ -93,35 +91,9 @@ impl LockOrderInversionBank {
         let mut src_balance = self.0.balances[s].lock();
         widen_race_window(); // holding `src`, about to wait for `dst`
         let mut dst_balance = self.0.balances[d].lock();
-        if *src_balance < amount {
-            return Err(BankError::Overdraft {
-                account: src.to_owned(),
-                balance: *src_balance,
-                amount,
-            });
-        }
+        check_funds(src, *src_balance, amount)?;
         *src_balance -= amount;
         *dst_balance += amount;
         Ok(())
-    }
-
-    /// See [`Bank::balance`].
-    pub fn balance(&self, name: &str) -> Result<i64, BankError> {
-        self.0.balance(name)
-    }
-
-    /// See [`Bank::snapshot`].
-    pub fn snapshot(&self) -> Vec<(String, i64)> {
-        self.0.snapshot()
-    }
-
-    /// See [`Bank::total`].
-    pub fn total(&self) -> i64 {
-        self.0.total()
-    }
-
-    /// See [`Bank::accounts`].
-    pub fn accounts(&self) -> &[String] {
-        self.0.accounts()
     }
 }

@@ -10,16 +10,20 @@ use crate::core::once::broken;
 use crate::py::once::check_callable;
 use crate::sync::Arc;
 
-/// BROKEN twin of OnceResource: `init` can run more than once under a race, and racing
-/// callers can get different objects. Same API as OnceResource.
-#[pyclass(frozen, module = "ftlab._seeded")]
-pub struct RacyOnceResource {
-    init: Py<PyAny>,
-    cell: broken::RacyOnce<Arc<Py<PyAny>>>,
-}
+crate::py::frozen_class! {
+    /// BROKEN twin of OnceResource: `init` can run more than once under a race, and racing
+    /// callers can get different objects. Same API as OnceResource.
+    class RacyOnceResource(module = "ftlab._seeded") {
+        init: Py<PyAny>,
+        cell: broken::RacyOnce<Arc<Py<PyAny>>>,
+    }
+    getters {
+        /// How many times `init` has been called.
+        init_count: usize = cell.init_count,
+        /// Whether some call to `init` has finished.
+        is_initialized: bool = cell.is_initialized,
+    }
 
-#[pymethods]
-impl RacyOnceResource {
     /// Creates the resource; `init` is a zero-argument callable.
     #[new]
     fn new(init: Bound<'_, PyAny>) -> PyResult<Self> {
@@ -36,18 +40,6 @@ impl RacyOnceResource {
             .cell
             .get_or_try_init(|| self.init.call0(py).map(Arc::new))?;
         Ok(value.clone_ref(py))
-    }
-
-    /// How many times `init` has been called.
-    #[getter]
-    fn init_count(&self) -> usize {
-        self.cell.init_count()
-    }
-
-    /// Whether some call to `init` has finished.
-    #[getter]
-    fn is_initialized(&self) -> bool {
-        self.cell.is_initialized()
     }
 }
 

@@ -12,15 +12,19 @@ use crate::py::queue::{check_capacity, get_closed_error, put_closed_error, timeo
 use crate::py::wait::{parse_timeout, wait_detached};
 use crate::sync::Arc;
 
-/// BROKEN twin of WorkQueue: under concurrent `get`s an item can be delivered twice and
-/// another never. Same API as WorkQueue.
-#[pyclass(frozen, module = "ftlab._seeded")]
-pub struct LossyWorkQueue {
-    inner: broken::LossyWorkQueue<Arc<Py<PyAny>>>,
-}
+crate::py::frozen_class! {
+    /// BROKEN twin of WorkQueue: under concurrent `get`s an item can be delivered twice and
+    /// another never. Same API as WorkQueue.
+    class LossyWorkQueue(module = "ftlab._seeded") {
+        inner: broken::LossyWorkQueue<Arc<Py<PyAny>>>,
+    }
+    getters {
+        /// Whether the queue has been closed.
+        closed: bool = inner.is_closed,
+        /// The maximum number of queued items.
+        capacity: usize = inner.capacity,
+    }
 
-#[pymethods]
-impl LossyWorkQueue {
     /// Creates an empty queue holding at most `capacity` (>= 1) items.
     #[new]
     fn new(capacity: i64) -> PyResult<Self> {
@@ -73,18 +77,6 @@ impl LossyWorkQueue {
     /// Closes the queue (correct).
     fn close(&self) {
         self.inner.close();
-    }
-
-    /// Whether the queue has been closed.
-    #[getter]
-    fn closed(&self) -> bool {
-        self.inner.is_closed()
-    }
-
-    /// The maximum number of queued items.
-    #[getter]
-    fn capacity(&self) -> usize {
-        self.inner.capacity()
     }
 
     /// The number of items queued right now.

@@ -11,15 +11,17 @@ use pyo3::types::PyDict;
 
 use crate::core::latch::broken;
 
-/// BROKEN twin of PublishSlot: readers can see the slot published before its values are all
-/// written (partial lists). Same API as PublishSlot.
-#[pyclass(frozen, module = "ftlab._seeded")]
-pub struct RelaxedPublishSlot {
-    inner: broken::RelaxedPublishSlot<i64>,
-}
+crate::py::frozen_class! {
+    /// BROKEN twin of PublishSlot: readers can see the slot published before its values are all
+    /// written (partial lists). Same API as PublishSlot.
+    class RelaxedPublishSlot(module = "ftlab._seeded") {
+        inner: broken::RelaxedPublishSlot<i64>,
+    }
+    getters {
+        /// Whether the (unordered) flag says published.
+        is_published: bool = inner.is_published,
+    }
 
-#[pymethods]
-impl RelaxedPublishSlot {
     /// Creates an empty slot.
     #[new]
     fn new() -> Self {
@@ -38,12 +40,6 @@ impl RelaxedPublishSlot {
     /// The published values, or None. BUG: may be a partially written list.
     fn try_get(&self) -> Option<Vec<i64>> {
         self.inner.get()
-    }
-
-    /// Whether the (unordered) flag says published.
-    #[getter]
-    fn is_published(&self) -> bool {
-        self.inner.is_published()
     }
 }
 

@@ -18,14 +18,27 @@ from conftest import implementation
 N = 2000
 
 
+# ---- counters (lost_update, unsafe_shared_mut, non_unique_thread_slot): every add counts ---------
+
+
+def _count_alone(counter) -> None:
+    for _ in range(N):
+        counter.add(1)
+    assert counter.value == N
+
+
+def _count_shared(counter, barrier, num_parallel_threads: int) -> None:
+    for _ in range(N):
+        counter.add(1)
+    barrier.wait()
+    assert counter.value == N * num_parallel_threads
+
+
 # ---- lost_update: AtomicCounter ----------------------------------------------------------------
 
 
 def test_lost_update__unit():
-    counter = implementation("lost_update", "AtomicCounter")(0)
-    for _ in range(N):
-        counter.add(1)
-    assert counter.value == N
+    _count_alone(implementation("lost_update", "AtomicCounter")(0))
 
 
 @pytest.fixture
@@ -34,20 +47,14 @@ def atomic_counter():
 
 
 def test_lost_update__shared(atomic_counter, barrier, num_parallel_threads):
-    for _ in range(N):
-        atomic_counter.add(1)
-    barrier.wait()
-    assert atomic_counter.value == N * num_parallel_threads
+    _count_shared(atomic_counter, barrier, num_parallel_threads)
 
 
 # ---- unsafe_shared_mut: MutexGuardedCounter ------------------------------------------------------
 
 
 def test_unsafe_shared_mut__unit():
-    counter = implementation("unsafe_shared_mut", "MutexGuardedCounter")(0)
-    for _ in range(N):
-        counter.add(1)
-    assert counter.value == N
+    _count_alone(implementation("unsafe_shared_mut", "MutexGuardedCounter")(0))
 
 
 @pytest.fixture
@@ -56,10 +63,7 @@ def mutex_counter():
 
 
 def test_unsafe_shared_mut__shared(mutex_counter, barrier, num_parallel_threads):
-    for _ in range(N):
-        mutex_counter.add(1)
-    barrier.wait()
-    assert mutex_counter.value == N * num_parallel_threads
+    _count_shared(mutex_counter, barrier, num_parallel_threads)
 
 
 # ---- check_then_act: Bank -------------------------------------------------------------------------
@@ -305,10 +309,7 @@ def test_lost_snapshot_update__shared(snapshot_map, barrier, thread_index, num_p
 
 
 def test_non_unique_thread_slot__unit():
-    counter = implementation("non_unique_thread_slot", "PerThreadCounter")()
-    for _ in range(N):
-        counter.add(1)
-    assert counter.value == N
+    _count_alone(implementation("non_unique_thread_slot", "PerThreadCounter")())
 
 
 @pytest.fixture
@@ -317,7 +318,4 @@ def per_thread_counter():
 
 
 def test_non_unique_thread_slot__shared(per_thread_counter, barrier, num_parallel_threads):
-    for _ in range(N):
-        per_thread_counter.add(1)
-    barrier.wait()
-    assert per_thread_counter.value == N * num_parallel_threads
+    _count_shared(per_thread_counter, barrier, num_parallel_threads)

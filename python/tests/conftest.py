@@ -19,3 +19,15 @@ class Passes(Scenario):
     def step(self, w):
         pass
 '''
+
+
+def missing_target_scenario(cls: str, name: str) -> str:
+    """A scenario class `cls` (named `name`) whose target attribute does not exist
+    (`json:NoSuchThing`): its result is `skipped`, never a pass."""
+    return f'''
+class {cls}(Scenario):
+    name = "{name}"
+    target = "json:NoSuchThing"
+    def step(self, w):
+        pass
+'''

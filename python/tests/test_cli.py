@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from conftest import passing_scenario
+from conftest import missing_target_scenario, passing_scenario
 
 from ftlab_harness import cli
 
 pytestmark = pytest.mark.thread_unsafe(reason="changes the working directory and reads the process streams")
 
-SCENARIO = passing_scenario("cli") + '''
-class Skipped(Scenario):
-    name = "cli.skipped"
-    target = "json:NoSuchThing"
-    def step(self, w):
-        pass
-'''
+SCENARIO = passing_scenario("cli") + missing_target_scenario("Skipped", "cli.skipped")
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ crash signal + stacks, or the hang's stacks; bad input is one line; nothing chec
 from __future__ import annotations
 
 import pytest
+from conftest import missing_target_scenario
 
 from ftlab_harness.junit import read_junit
 
@@ -49,14 +50,7 @@ class Hangs(Scenario):
     def step(self, w):
         if w.ops == 2:
             self.lock.acquire()  # user_hangs_here
-
-
-class Missing(Scenario):
-    name = "user.missing"
-    target = "json:NoSuchThing"
-    def step(self, w):
-        pass
-'''
+''' + missing_target_scenario("Missing", "user.missing")
 
 
 @pytest.fixture

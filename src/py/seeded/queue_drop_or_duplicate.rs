@@ -2,7 +2,8 @@
 //!
 //! Wraps `core::queue::broken::LossyWorkQueue`, whose `get` reads the head and removes it in
 //! two critical sections: two consumers can receive the same item while the next one is lost.
-//! Blocking is the same as `WorkQueue`'s: a fast attempt attached, then detached slices.
+//! Blocking is the same as `WorkQueue`'s: detached from the start, in timed slices with a
+//! signal check between them (`py::wait::wait_detached`).
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;

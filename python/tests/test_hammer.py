@@ -74,6 +74,28 @@ def test_exception_never_raised_alone_is_a_finding() -> None:
     assert findings and findings[0].kind == "unexpected_exception" and "RuntimeError" in findings[0].detail
 
 
+def test_learning_excludes_an_operation_that_blocks_alone() -> None:
+    """`Gate.wait` never returns on a fresh gate: learning gives up on it after LEARN_OP_TIMEOUT,
+    excludes it with the reason, and the rest of the plan is the same on every run."""
+    import random
+    import time
+
+    from ftlab_harness.zerocode.hammer import LEARN_OP_TIMEOUT, learn
+    from ftlab_harness.zerocode.ops import Values, make_apply
+
+    factory, _ = load_target("zerocode_targets:Gate")
+
+    def plan() -> Any:
+        return learn(factory, discover(factory()), Values(), make_apply(), random.Random(2), 3.0)
+
+    t0 = time.monotonic()
+    first = plan()
+    assert time.monotonic() - t0 < 30 * LEARN_OP_TIMEOUT
+    assert "blocked for" in first.excluded["wait"], first.excluded
+    assert {t.name for t in first.templates} >= {"open", "is_open"} and "wait" not in {t.name for t in first.templates}
+    assert first.summary() == plan().summary()
+
+
 def test_replay_round_regenerates_the_same_scenario() -> None:
     import random
 

@@ -3,7 +3,8 @@
 `RacyCounter` loses updates (read, yield, write); `LockedCounter` is its correct twin;
 `TwoLocks` deadlocks when `ab` races `ba` (lock-order inversion) but never alone;
 `BusyFlag` raises RuntimeError only when two threads are inside `work` at once;
-`Crasher` segfaults on `boom` (ctypes); `make_raises` is a factory that raises.
+`Crasher` segfaults on `boom` (ctypes); `make_raises` is a factory that raises; `Gate.wait` blocks
+until some call of `open` (so learning must exclude it: alone, on a fresh gate, it never returns).
 """
 
 from __future__ import annotations
@@ -84,6 +85,21 @@ class Crasher:
     def boom(self) -> None:
         time.sleep(0.01)
         ctypes.string_at(0)
+
+
+class Gate:
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def open(self) -> None:
+        self._event.set()
+
+    def wait(self) -> bool:
+        return self._event.wait()
+
+    @property
+    def is_open(self) -> bool:
+        return self._event.is_set()
 
 
 def make_raises() -> object:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 import importlib
 import random
 import re
@@ -208,13 +209,8 @@ def learn(factory: Callable[[], Any], templates: list[Template], values: Values,
         a_values = copy.deepcopy(values)
         a_rng = random.Random()
         a_rng.setstate(rng.getstate())
-        a_templates = [copy.copy(t) for t in templates]
-        frozen = dict(blocked)
-
-        def body(attempt: _Attempt = attempt, a_values: Values = a_values, a_rng: random.Random = a_rng,
-                 a_templates: list[Template] = a_templates, frozen: dict[str, str] = frozen) -> Plan:
-            return _learn_once(factory, a_templates, a_values, apply, a_rng, seconds, frozen, attempt)
-
+        body = functools.partial(_learn_once, factory, [copy.copy(t) for t in templates], a_values, apply, a_rng,
+                                 seconds, dict(blocked), attempt)
         threading.Thread(target=attempt.main, args=(body,), daemon=True, name="zerocode-learn").start()
         while not attempt.done.wait(LEARN_OP_TIMEOUT / 4):
             current = attempt.current
@@ -229,6 +225,7 @@ def learn(factory: Callable[[], Any], templates: list[Template], values: Values,
         assert attempt.plan is not None
         values.__dict__.update(a_values.__dict__)
         rng.setstate(a_rng.getstate())
+        attempt.plan.values = values  # the caller's pool, as before, not the attempt's copy
         return attempt.plan
 
 

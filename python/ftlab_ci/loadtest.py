@@ -132,8 +132,8 @@ def main(argv: Optional[List[str]] = None) -> int:
 
         t0 = time.monotonic()
         # --no-zerocode: this step proves the hand-written detectors hold under load. The zero-code
-        # phase is information, not the hunt's contract, and under this load its learning is 4-5x
-        # slower (about 4 of 9 minutes of one run); the main job's full hunt runs it.
+        # phase is information, not the hunt's contract (10 s per twin would add minutes to this
+        # step); the main job's full hunt runs it.
         hunt = subprocess.run([str(python), "-m", "ftlab_harness", "hunt", "--quick", "--no-zerocode",
                                "--label", f"{label}-loaded", "--jsonl", str(hunt_jsonl)], cwd=repo.ROOT,
                               env=dict(os.environ, PYTHONFAULTHANDLER="1"), check=False)

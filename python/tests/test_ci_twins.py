@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -112,10 +111,8 @@ def test_a_hanging_twin_is_a_hang_row_and_the_next_bugs_still_run(tmp_path, caps
     (tests / "test_fake.py").write_text(textwrap.dedent(FAKE_TESTS))
     seeded = tmp_path / "seeded"
     seeded.mkdir()
-    t0 = time.monotonic()
     rc = twins.main(["3.13t", "--python", sys.executable, "--seeded", str(seeded), "--tests", str(tests),
                      "--out", str(tmp_path / "out"), "--timeout", "8", "--jobs", "1"])
-    elapsed = time.monotonic() - t0
     out = capsys.readouterr().out
     rows = {line.split()[1]: line for line in out.splitlines() if "test_fake.py::" in line}
     assert rc == 1
@@ -125,7 +122,8 @@ def test_a_hanging_twin_is_a_hang_row_and_the_next_bugs_still_run(tmp_path, caps
     assert "ERROR: RuntimeError: not an assertion" in rows["test_fake.py::test_errors"]
     assert "1/4 detectors caught their twin" in out
     # The hang cost one timeout, not the run: the bugs after it ran, one process each, sequentially.
-    assert elapsed < 60
+    # (No wall-clock bound: four pytest start-ups took 12 s quiet and 49 s beside two busy
+    # processes on 3.13t; the row above says the hung process was killed at its 8 s timeout.)
     assert sorted(p.name for p in (tmp_path / "out").glob("*.xml")) == [
         "pytest-twins-b_lost_update.xml", "pytest-twins-c_weak_check.xml", "pytest-twins-d_crash.xml"]
     assert (tmp_path / "out" / "pytest-twins-a_deadlock.log").exists()

@@ -76,29 +76,29 @@ def hammer(counter, adds_per_thread: int, *, read_too: bool):
 ROUNDS = 10
 
 
-def test_concurrent_adds_raise_borrow_errors_and_never_lose_updates():
+def rounds_until_a_conflict(*, read_too: bool):
+    """Hammers a fresh counter up to ROUNDS times, checking every round that nothing was corrupted
+    (exactly the successful adds are counted); returns the last round's borrow-error count."""
     for _ in range(ROUNDS):
         counter = UnsyncCounter()
-        ok, borrow_errors, other = hammer(counter, 300, read_too=False)
+        ok, borrow_errors, other = hammer(counter, 300, read_too=read_too)
         assert other == []
-        # Nothing is corrupted: exactly the successful adds are counted...
         assert counter.value == ok
-        assert ok + borrow_errors == THREADS * 300
+        if not read_too:
+            assert ok + borrow_errors == THREADS * 300
         if borrow_errors:
             break
-    # ...and the anti-pattern is observable: overlapping calls fail instead of waiting.
+    return borrow_errors
+
+
+def test_concurrent_adds_raise_borrow_errors_and_never_lose_updates():
+    # The anti-pattern is observable: overlapping calls fail instead of waiting.
+    borrow_errors = rounds_until_a_conflict(read_too=False)
     assert borrow_errors > 0, f"no borrow conflict observed in {ROUNDS} rounds: the window in add() is not doing its job"
 
 
 def test_concurrent_reads_during_adds_raise_already_mutably_borrowed():
-    for _ in range(ROUNDS):
-        counter = UnsyncCounter()
-        ok, borrow_errors, other = hammer(counter, 300, read_too=True)
-        assert other == []
-        assert counter.value == ok
-        if borrow_errors:
-            break
-    assert borrow_errors > 0, f"no borrow conflict observed in {ROUNDS} rounds"
+    assert rounds_until_a_conflict(read_too=True) > 0, f"no borrow conflict observed in {ROUNDS} rounds"
 
 
 def test_frozen_alternative_under_the_same_load_never_fails():

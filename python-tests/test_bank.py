@@ -132,6 +132,11 @@ def _worker(bank, seed):
             continue
         moved[src] -= amount
         moved[dst] += amount
+        # Each worker also audits the account it just debited: on a core shared with a busy
+        # process the auditor thread may not run while a balance is briefly negative (seen:
+        # the twin passed), but the thread that overdrew it runs right after its own debit.
+        left = bank.balance(src)
+        assert left >= 0, f"transfer of {amount} overdrew {src!r} to {left}"
     return moved
 
 

@@ -146,8 +146,10 @@ def test_blocked_get_in_main_thread_is_interruptible():
 
 #: Rounds per detector run: one round of 6000 items usually shows the twin's duplicate, but with
 #: more consumers than producers under load the queue is mostly empty and one consumer at a time
-#: is awake, so a round can pass (seen once in ci/load-test: [2-6] in 0.16 s). Each round takes
-#: about 0.2 s; the correct queue runs all of them.
+#: is awake, so a round could pass (seen in ci/load-test: [2-6], even all 5 rounds once, when the
+#: threads shared one core; since the twins' race window also yields now and then, src/sync.rs,
+#: each round on one core has ~85 duplicates). Each round takes about 0.2 s; the correct queue
+#: runs all of them.
 ROUNDS = 5
 
 

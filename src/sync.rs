@@ -135,16 +135,40 @@ mod imp {
     /// How long [`widen_race_window`] keeps the calling thread inside a race window.
     pub const RACE_WINDOW: std::time::Duration = std::time::Duration::from_micros(20);
 
+    /// A thread gives up its core once in its first race window and in every `PREEMPT_EVERY`-th
+    /// after it (see [`widen_race_window`]).
+    pub const PREEMPT_EVERY: u32 = 64;
+
     /// Called by the deliberately broken twins (`core::*::broken`) inside their race window
-    /// (between a check and the act that relies on it): stays there for [`RACE_WINDOW`] of
-    /// wall time, spinning, so that a thread running on another core lands in the window.
+    /// (between a check and the act that relies on it), so that another thread lands in it.
     /// Without it the window is a few nanoseconds and a Python-level stress test often never
-    /// hits it. It spins rather than yields on purpose: `yield_now` hands the core to whatever
-    /// else is runnable, so on a busy machine every call could cost a whole time slice and a
-    /// detector's duration would depend on the machine's load; a spin costs the same 20 µs
-    /// whatever else runs (preemption only widens the window further). The correct protocols
-    /// never call it.
+    /// hits it. Two ways in, because a loaded machine may run the racing threads on one core:
+    ///
+    /// * it spins for [`RACE_WINDOW`] of wall time, so a thread on *another* core lands in the
+    ///   window; a spin costs the same 20 µs whatever else runs;
+    /// * a thread's first window, and every [`PREEMPT_EVERY`]-th after it, also calls
+    ///   `yield_now` first: the preemption a busy machine delivers at random, delivered inside
+    ///   the window, so a thread waiting for the *same* core runs there (the first window too,
+    ///   so a twin that each thread enters only a few times, like a one-shot publication, is
+    ///   hit). Without it, threads packed onto one core (`taskset -c 0`, or a machine whose
+    ///   other core is busy) only switch at blocking points, and some detectors missed their
+    ///   twin in 5 rounds out of 5. A yield on a busy core can cost a whole time slice, so it
+    ///   is rationed: about one slice per 64 windows, bounded whatever the load (yielding
+    ///   every time made detectors' durations follow the load).
+    ///
+    /// The correct protocols never call it.
     pub fn widen_race_window() {
+        std::thread_local! {
+            static ENTERED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+        }
+        let nth = ENTERED.with(|n| {
+            let nth = n.get().wrapping_add(1);
+            n.set(nth);
+            nth
+        });
+        if nth % PREEMPT_EVERY == 1 {
+            std::thread::yield_now();
+        }
         let start = std::time::Instant::now();
         while start.elapsed() < RACE_WINDOW {
             std::hint::spin_loop();

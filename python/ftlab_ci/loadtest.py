@@ -5,12 +5,20 @@ Usage:
     ci/load-test [LABEL] [--limit S]      # default 3.13t; needs `ci/envs --seeded LABEL` first
 
 It starts two busy background processes itself (pure-Python spin loops, one per core on a
-2-core machine), then runs, under that load:
+2-core machine), then runs, under that load and packed onto ONE cpu (`--cpu`, default 0; the
+busy processes may run on every cpu, so the detectors share theirs with one):
   1. `ci/pytest-twins LABEL`: every `@pytest.mark.detects` test must fail on its twin; each
      testcase's time in the JUnit files it writes must be <= limit;
   2. `ftlab-harness hunt --quick`: every seeded bug detected, `seconds_to_detect` <= limit,
      no false alarm on the clean build;
 and stops the busy processes whatever happens (also on Ctrl-C). Prints one row per detector.
+
+Why one cpu: when a detector's threads share a single core they switch only at blocking points
+and at the scheduler's slices, never inside a twin's 20 us race window by chance. That is the
+packing a loaded machine produces now and then (two detectors missed their twin that way in a
+fresh-clone run beside two busy processes, and missed every time under `taskset -c 0`); pinning
+makes it the rule, so a detector that depends on a second core fails here every time instead
+of in CI once in a while. `--cpu -1` leaves the affinity alone.
 Exit status 0 when everything was caught in time, 1 otherwise, 2 on usage errors. Its wall
 time is in the README's timing table.
 """
@@ -76,10 +84,23 @@ def hunt_rows(records: Iterable[Dict[str, Any]], limit: float) -> List[Row]:
 
 def table(rows: List[Row], limit: float) -> str:
     width = max((len(r.name) for r in rows), default=10)
-    lines = [f"under load (2 busy processes), limit {limit:g} s per detector",
+    lines = [f"under load (2 busy processes, detectors on one cpu), limit {limit:g} s per detector",
              f"{'tool':<7} {'detector / bug':<{width}} {'seconds':>8}  result"]
     lines += [f"{r.tool:<7} {r.name:<{width}} {r.seconds:8.3f}  {r.verdict}" for r in rows]
     return "\n".join(lines)
+
+
+def pinned_to(cpu: int) -> Dict[str, Any]:
+    """`subprocess.run` keyword arguments that start the child (and so its children) on `cpu`
+    only; {} for -1. ValueError when this machine cannot pin to it."""
+    if cpu == -1:
+        return {}
+    if not hasattr(os, "sched_setaffinity"):
+        raise ValueError("--cpu needs os.sched_setaffinity (Linux); use --cpu -1 here")
+    allowed = os.sched_getaffinity(0)
+    if cpu not in allowed:
+        raise ValueError(f"--cpu {cpu} is not one this process may use ({sorted(allowed)})")
+    return {"preexec_fn": lambda: os.sched_setaffinity(0, {cpu})}
 
 
 def start_busy(n: int = 2) -> List[subprocess.Popen[bytes]]:
@@ -97,6 +118,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="ci/load-test", description=(__doc__ or "").split("\n")[0])
     ap.add_argument("label", nargs="?", default="3.13t")
     ap.add_argument("--limit", type=float, default=30.0, help="seconds allowed per detector (30)")
+    ap.add_argument("--cpu", type=int, default=0,
+                    help="run the detectors on this one cpu (default 0); -1: leave the affinity alone")
     try:
         args = ap.parse_args(argv)
     except SystemExit as e:
@@ -105,6 +128,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("load-test: error: --limit must be > 0", file=sys.stderr)
         return 2
     label, limit = args.label, args.limit
+    try:
+        pin = pinned_to(args.cpu)
+    except ValueError as e:
+        print(f"load-test: error: {e}", file=sys.stderr)
+        return 2
     python = repo.venv_python(label)
     if not python.exists() or not (python.parent.parent / "seeded").is_dir():
         print(f"load-test: error: no seeded build for {label}; run `ci/envs --seeded {label}` first", file=sys.stderr)
@@ -116,12 +144,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         hunt_jsonl.unlink()
 
     busy = start_busy()
-    print(f"load-test: started 2 busy processes (pids {', '.join(str(p.pid) for p in busy)})", flush=True)
+    where = f"the detectors run on cpu {args.cpu} only" if pin else "the detectors' affinity is left alone"
+    print(f"load-test: started 2 busy processes (pids {', '.join(str(p.pid) for p in busy)}); {where}", flush=True)
     rows: List[Row] = []
     try:
         started = time.time()
         t0 = time.monotonic()
-        twins = subprocess.run([str(repo.CI / "pytest-twins"), label], cwd=repo.ROOT, check=False)
+        twins = subprocess.run([str(repo.CI / "pytest-twins"), label], cwd=repo.ROOT, check=False, **pin)
         twins_secs = time.monotonic() - t0
         reports = [p for p in (repo.ROOT / "out").glob("**/pytest-twins*.xml") if p.stat().st_mtime >= started]
         cases = [c for p in reports for c in junit.read_junit(p)]
@@ -136,7 +165,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         # step); the main job's full hunt runs it.
         hunt = subprocess.run([str(python), "-m", "ftlab_harness", "hunt", "--quick", "--no-zerocode",
                                "--label", f"{label}-loaded", "--jsonl", str(hunt_jsonl)], cwd=repo.ROOT,
-                              env=dict(os.environ, PYTHONFAULTHANDLER="1"), check=False)
+                              env=dict(os.environ, PYTHONFAULTHANDLER="1"), check=False, **pin)
         hunt_secs = time.monotonic() - t0
         records = [json.loads(line) for line in hunt_jsonl.read_text().splitlines() if line.strip()] \
             if hunt_jsonl.exists() else []

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
+import pytest
+
 from ftlab_ci import junit, loadtest
 
 
@@ -43,3 +49,17 @@ def test_bad_usage_is_exit_2(capsys):
     assert loadtest.main(["--limit", "0"]) == 2
     assert loadtest.main(["no-such-label"]) == 2
     assert "no seeded build for no-such-label" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="cpu affinity is Linux-only")
+def test_pinned_children_run_on_that_one_cpu_only():
+    cpu = min(os.sched_getaffinity(0))
+    show = [sys.executable, "-c", "import os; print(sorted(os.sched_getaffinity(0)))"]
+    pinned = subprocess.run(show, capture_output=True, text=True, check=True, **loadtest.pinned_to(cpu))
+    assert pinned.stdout.strip() == f"[{cpu}]"
+    assert loadtest.pinned_to(-1) == {}
+
+
+def test_a_cpu_this_process_cannot_use_is_exit_2(capsys):
+    assert loadtest.main(["--cpu", "4096"]) == 2
+    assert "--cpu 4096 is not one this process may use" in capsys.readouterr().err

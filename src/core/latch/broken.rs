@@ -30,7 +30,7 @@
 //! shows up as zeros, not as a crash — but that is exactly the kind of "works on my machine"
 //! this twin exists to demonstrate.
 
-use crate::sync::{widen_race_window, AtomicU8, Ordering, UnsafeCell};
+use crate::sync::{widen_rare_race_window, AtomicU8, Ordering, UnsafeCell};
 
 const EMPTY: u8 = 0;
 const WRITING: u8 = 1;
@@ -103,7 +103,7 @@ impl<T: Copy + Default> RelaxedPublishSlot<T> {
                 // BUG: the flag goes out before the elements are in (the reordering Relaxed
                 // permits, made to happen on every CPU).
                 self.state.store(PUBLISHED, Ordering::Relaxed);
-                widen_race_window(); // a reader that sees the flag now copies a zero buffer
+                widen_rare_race_window(); // a reader that sees the flag now copies a zero buffer
                 for (i, v) in values.iter().enumerate() {
                     // NOT SAFE: readers may be copying the buffer right now (the bug).
                     self.value.with_mut(|p| unsafe {

@@ -259,3 +259,21 @@ def test_hunt_fails_when_a_bug_escapes(tmp_path):
     (rec,) = records(out)  # one hunt record and nothing else (no clean check, no zero-code run)
     assert rec["detected"] is False and rec["detector"] is None, rec
     assert "missed: fake_lost_update" in res.stdout
+
+
+@pytest.mark.parametrize("gil_proof", [("fake_lost_update",), ()])
+def test_hunt_with_the_gil_on_still_requires_the_gil_proof_bugs(tmp_path, gil_proof):
+    """`--require auto`: every bug with the GIL off; with it on, only those in GIL_PROOF (a lost
+    wake-up shows through any GIL). The escaping twin fails the run unless the GIL excuses it."""
+    seeded = fake_seeded_build(tmp_path)
+    (seeded / "ftlab" / "_seeded.py").write_text(
+        "from ftlab import AtomicCounter as NotActuallyBroken\nBUGS = {'fake_lost_update': 'NotActuallyBroken'}\n"
+        f"GIL_PROOF = {gil_proof!r}\n")
+    res = stress("hunt", "--seeded-path", str(seeded), "--scenarios", str(FIXTURES / "hunt_scenarios.py"),
+                 "--cap", "1", "--round", "0.2", "--no-clean", "--no-zerocode", "--jsonl", str(tmp_path / "h.jsonl"))
+    gil_on = subprocess.run([sys.executable, "-c", "import sys; print(getattr(sys, '_is_gil_enabled', lambda: True)())"],
+                            capture_output=True, text=True, timeout=120, check=True).stdout.strip() == "True"
+    excused = gil_on and not gil_proof
+    assert res.returncode == (0 if excused else 1), res.stdout + res.stderr
+    if gil_on and gil_proof:
+        assert "GIL_PROOF: fake_lost_update, missed: fake_lost_update;" in res.stdout, res.stdout

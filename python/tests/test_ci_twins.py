@@ -7,6 +7,7 @@ pytest: a twin that hangs forever is reported as HANG and the next bug's detecto
 from __future__ import annotations
 
 import sys
+import sysconfig
 import textwrap
 from pathlib import Path
 
@@ -66,6 +67,46 @@ def test_pytest_command_selects_one_bugs_detectors_with_its_own_junit():
     assert cmd[3:5] == ["a.py::t1", "a.py::t2"] and "--junitxml=/o/bug.xml" in cmd and "--timeout=115" in cmd
 
 
+GIL_ON = twins.Probe(gil_enabled=True, bugs=["lost_update", "lost_wakeup_queue"], gil_proof=["lost_wakeup_queue"])
+
+
+@pytest.mark.parametrize("require, found, want", [
+    ("auto", GIL_ON, {"lost_update": False, "lost_wakeup_queue": True}),
+    ("all", GIL_ON, {"lost_update": True, "lost_wakeup_queue": True}),
+    ("auto", twins.Probe(gil_enabled=False, bugs=[], gil_proof=["lost_wakeup_queue"]),
+     {"lost_update": True, "lost_wakeup_queue": True}),
+    # A probe that failed excuses nothing, whatever it guessed of the GIL.
+    ("auto", twins.Probe(gil_enabled=True, bugs=[], gil_proof=[], error="probe failed"),
+     {"lost_update": True, "lost_wakeup_queue": True}),
+])
+def test_which_detectors_must_catch_their_twin(require, found, want):
+    assert {bug: twins.required(bug, require, found) for bug in want} == want
+
+
+def test_with_the_gil_on_only_a_gil_proof_miss_fails_the_run():
+    def row(bug, verdict, required):
+        return twins.Row(bug, f"test_{bug}", verdict, 1.0, required)
+
+    excused_miss = [row("lost_wakeup_queue", "caught", True), row("lost_update", "MISSED", False)]
+    line, rc = twins.verdict_line(excused_miss)
+    assert rc == 0 and line.startswith("1/1 required detectors caught their twin; 0 of the other 1 too")
+    assert excused_miss[1].shown == "passed (GIL on: not required)"
+    # The broken twins of this rule: a required miss, and an excused detector that errs or hangs.
+    assert twins.verdict_line([row("lost_wakeup_queue", "MISSED", True), excused_miss[1]])[1] == 1
+    assert twins.verdict_line([excused_miss[0], row("lost_update", "ERROR: boom", False)])[1] == 1
+    assert twins.verdict_line([excused_miss[0], row("lost_update", "HANG (killed after 60 s)", False)])[1] == 1
+    assert twins.verdict_line([row("lost_update", "caught", True)]) == ("1/1 detectors caught their twin", 0)
+
+
+def test_the_probe_reads_the_gil_its_detectors_run_with(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path)}
+    found = twins.probe(sys.executable, {**env, "PYTHON_GIL": "1"})
+    assert found.gil_enabled is True
+    assert found.error.startswith("ModuleNotFoundError")  # this venv's ftlab is not the seeded build
+    if sysconfig.get_config_var("Py_GIL_DISABLED"):
+        assert twins.probe(sys.executable, {**env, "PYTHON_GIL": "0"}).gil_enabled is False
+
+
 def test_usage_errors_exit_2(capsys):
     assert twins.main(["3.77"]) == 2
     assert twins.main(["3.13t", "--jobs", "0"]) == 2
@@ -112,7 +153,7 @@ def test_a_hanging_twin_is_a_hang_row_and_the_next_bugs_still_run(tmp_path, caps
     seeded = tmp_path / "seeded"
     seeded.mkdir()
     rc = twins.main(["3.13t", "--python", sys.executable, "--seeded", str(seeded), "--tests", str(tests),
-                     "--out", str(tmp_path / "out"), "--timeout", "8", "--jobs", "1"])
+                     "--out", str(tmp_path / "out"), "--timeout", "8", "--jobs", "1", "--require", "all"])
     out = capsys.readouterr().out
     rows = {line.split()[1]: line for line in out.splitlines() if "test_fake.py::" in line}
     assert rc == 1

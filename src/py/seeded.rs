@@ -4,7 +4,8 @@
 //! Each twin has the same Python API as the correct class it shadows and wraps the Rust twin
 //! in `src/core/<protocol>/broken.rs` — the very code the loom models reject — so a stress
 //! check that flags the twin is checking the bug loom found. `BUGS` maps each bug name to its
-//! class name; `TSAN_ONLY` names the bugs only a race detector can see. One file per bug in
+//! class name; `TSAN_ONLY` names the bugs only a race detector can see; `GIL_PROOF` the bugs
+//! the GIL cannot hide, which detectors must catch on GIL builds too. One file per bug in
 //! `seeded/`; each exposes `add(module, bugs)`.
 
 use pyo3::prelude::*;
@@ -41,9 +42,10 @@ pub fn register(parent: &Bound<'_, PyModule>) -> PyResult<()> {
     relaxed_publication::add(&m, &bugs)?;
     double_once_init::add(&m, &bugs)?;
     queue_drop_or_duplicate::add(&m, &bugs)?;
-    lost_wakeup_latch::add(&m, &bugs)?;
-    lost_wakeup_queue::add(&m, &bugs)?;
-    lost_wakeup_once::add(&m, &bugs)?;
+    let mut gil_proof = Vec::new();
+    lost_wakeup_latch::add(&m, &bugs, &mut gil_proof)?;
+    lost_wakeup_queue::add(&m, &bugs, &mut gil_proof)?;
+    lost_wakeup_once::add(&m, &bugs, &mut gil_proof)?;
     mutex_across_callback::add(&m, &bugs)?;
     lost_snapshot_update::add(&m, &bugs)?;
     non_unique_thread_slot::add(&m, &bugs)?;
@@ -53,6 +55,10 @@ pub fn register(parent: &Bound<'_, PyModule>) -> PyResult<()> {
     // Bugs no invariant can see (data races that break nothing checked): only a race detector
     // (ThreadSanitizer, `ci/tsan`) catches them, so the invariant hunt does not require them.
     m.add("TSAN_ONLY", pyo3::types::PyTuple::new(py, tsan_only)?)?;
+    // Bugs the GIL cannot hide. The other twins race inside a window during which they hold the
+    // GIL, so on a GIL build their detectors pass by design; a lost wake-up shows whoever holds
+    // it. `ci/pytest-twins` and the hunt require these caught on GIL builds too.
+    m.add("GIL_PROOF", pyo3::types::PyTuple::new(py, gil_proof)?)?;
     parent.add_submodule(&m)?;
     py.import("sys")?
         .getattr("modules")?

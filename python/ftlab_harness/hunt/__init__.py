@@ -58,7 +58,8 @@ except BaseException as e:
     sys.exit(0)
 probe = getattr(sys, "_is_gil_enabled", None)
 where = getattr(seeded, "__file__", None) or getattr(sys.modules["ftlab"], "__file__", None)
-print(json.dumps({"bugs": dict(seeded.BUGS), "tsan_only": list(getattr(seeded, "TSAN_ONLY", ())), "file": where,
+print(json.dumps({"bugs": dict(seeded.BUGS), "tsan_only": list(getattr(seeded, "TSAN_ONLY", ())),
+                  "gil_proof": list(getattr(seeded, "GIL_PROOF", ())), "file": where,
                   "gil_enabled": bool(probe()) if probe else True}))
 """
 
@@ -128,6 +129,13 @@ def cmd_hunt(args: argparse.Namespace) -> int:
     info = interpreter_info()
     gil_off = not probe.get("gil_enabled", True)
     require_all = args.require == "all" or (args.require == "auto" and gil_off)
+    tsan_only = set(probe.get("tsan_only", ()))
+    # With the GIL on, `auto` still requires the bugs no GIL can hide (ftlab._seeded.GIL_PROOF).
+    gil_proof = set(probe.get("gil_proof", ())) if args.require == "auto" else set()
+
+    def required(bug: str) -> bool:
+        return bug not in tsan_only and (require_all or bug in gil_proof)
+
     writer = JsonlWriter(args.jsonl or DEFAULT_HUNT_JSONL)
     print(
         f"stress hunt: {info.interpreter} ({sys.executable}), GIL {'disabled' if gil_off else 'enabled'}"
@@ -153,7 +161,7 @@ def cmd_hunt(args: argparse.Namespace) -> int:
             bug_cap = min(cap, 5.0) if is_tsan_only and args.quick and not args.cap else cap
             common = dict(interp=info, label=args.label, bug=bug, twin=twin, threads=threads, seed=seed,
                           cap_seconds=bug_cap, round_seconds=args.round_seconds, hang_timeout=args.hang_timeout,
-                          extra={"required": require_all and not is_tsan_only})
+                          extra={"required": required(bug)})
             if bug not in hunters:
                 hrec = HuntRecord(scenario=None, target=target, detected=False, **common,  # type: ignore[arg-type]
                                   result=ScenarioResult(outcome="error", detail=f"no scenario declares hunts=[{bug!r}]"))
@@ -228,8 +236,8 @@ def cmd_hunt(args: argparse.Namespace) -> int:
     if pytest_by_bug:
         headers += ["pytest-run-parallel", "pytest s"]
     print(summary.table(headers, rows))
-    tsan_only = set(probe.get("tsan_only", ()))
     missed = [r["bug"] for r in hunt_records if not r["detected"] and r["bug"] not in tsan_only]
+    missed_required = [bug for bug in missed if required(bug)]
     judged = [r for r in hunt_records if r["bug"] not in tsan_only]
     caught = len(judged) - len(missed)
     print(f"\n{caught}/{len(judged)} seeded bugs detected" + (f"; missed: {', '.join(missed)}" if missed else ""))
@@ -254,7 +262,11 @@ def cmd_hunt(args: argparse.Namespace) -> int:
     if pytest_records:
         print(f"pytest-run-parallel: caught {len(pytest_by_bug) and sum(1 for r in pytest_by_bug.values() if r['detected'])}"
               f"/{len(pytest_by_bug)} seeded bugs; {len(pytest_false)} false alarm(s) on the clean build")
-    failed = bool(false_alarms) or bool(pytest_false) or (require_all and bool(missed))
+    failed = bool(false_alarms) or bool(pytest_false) or bool(missed_required)
     if missed and not require_all:
-        print(f"(detection of every bug is required only with the GIL off; here: --require {args.require})")
+        print("(detection of every bug is required only with the GIL off"
+              + (f"; with it on, of those in ftlab._seeded.GIL_PROOF: {', '.join(sorted(gil_proof))}"
+                 + (f", missed: {', '.join(missed_required)}" if missed_required else ", all detected")
+                 if gil_proof else "")
+              + f"; here: --require {args.require})")
     return EXIT_FINDINGS if failed else EXIT_CLEAN

@@ -16,8 +16,14 @@ latch_class! {
     class LostWakeupLatch(core = broken::LostWakeupLatch, new = broken::LostWakeupLatch::default, module = "ftlab._seeded")
 }
 
-/// Adds the class to `m` and its bug name to `bugs`.
-pub fn add(m: &Bound<'_, PyModule>, bugs: &Bound<'_, PyDict>) -> PyResult<()> {
+/// Adds the class to `m`, its bug name to `bugs`, and the bug to `gil_proof` (a notify that
+/// never happens is missed whoever holds the GIL).
+pub fn add(
+    m: &Bound<'_, PyModule>,
+    bugs: &Bound<'_, PyDict>,
+    gil_proof: &mut Vec<&'static str>,
+) -> PyResult<()> {
     m.add_class::<LostWakeupLatch>()?;
+    gil_proof.push("lost_wakeup_latch");
     bugs.set_item("lost_wakeup_latch", "LostWakeupLatch")
 }

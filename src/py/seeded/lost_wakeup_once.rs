@@ -17,8 +17,14 @@ once_resource_class! {
     class LostWakeupOnceResource(core = broken::LostWakeupOnce<Py<PyAny>>, new = broken::LostWakeupOnce::with_wake, module = "ftlab._seeded")
 }
 
-/// Adds the class to `m` and its bug name to `bugs`.
-pub fn add(m: &Bound<'_, PyModule>, bugs: &Bound<'_, PyDict>) -> PyResult<()> {
+/// Adds the class to `m`, its bug name to `bugs`, and the bug to `gil_proof` (a notify that
+/// never happens is missed whoever holds the GIL).
+pub fn add(
+    m: &Bound<'_, PyModule>,
+    bugs: &Bound<'_, PyDict>,
+    gil_proof: &mut Vec<&'static str>,
+) -> PyResult<()> {
     m.add_class::<LostWakeupOnceResource>()?;
+    gil_proof.push("lost_wakeup_once");
     bugs.set_item("lost_wakeup_once", "LostWakeupOnceResource")
 }

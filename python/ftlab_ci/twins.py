@@ -5,7 +5,7 @@ against the broken twin `ftlab._seeded.<BUGS[bug]>`.
 Usage:
     ci/pytest-twins [LABEL]          # default label 3.13t; needs `ci/envs --seeded LABEL` first
     ci/pytest-twins 3.13t --jobs 1 --timeout 60
-    ci/pytest-twins 3.13             # the GIL build: the lost wake-ups must still be caught
+    ci/pytest-twins 3.13             # the GIL build: the bugs no GIL hides must still be caught
     ci/pytest-twins 3.13t+gil        # 3.13t with PYTHON_GIL=1, likewise
 
 Isolation: each bug's detectors run in their own pytest process (a deadlocking twin cannot stall
@@ -25,8 +25,9 @@ per detector with its seconds:
 
 What is required (`--require`): `all` detectors, or `auto` (the default): all of them with the
 GIL off; with it on (a GIL build, or PYTHON_GIL=1) only the detectors of the bugs in
-`ftlab._seeded.GIL_PROOF`, the lost wake-ups, which no GIL can hide. The other twins race inside
-one call that holds the GIL throughout, so on a GIL build their detectors pass by design.
+`ftlab._seeded.GIL_PROOF`, which no GIL can hide (their twins race detached or inside Python code,
+deadlock, or lose a wake-up). The other twins race inside one call that holds the GIL throughout,
+so on a GIL build their detectors pass by design.
 
 Exit status 1 unless every required detector caught its twin; 2 on usage errors. Bugs in
 ftlab._seeded.BUGS with no pytest detector are listed (informational: the stress hunt and loom

@@ -151,7 +151,7 @@ def build_parser() -> _Parser:
     hp.add_argument("--no-clean", action="store_true", help="skip the clean-build false-alarm check")
     hp.add_argument("--require", choices=["all", "none", "auto"], default="auto",
                     help="exit 1 unless every bug is detected: all, none, or auto = all with the GIL off, "
-                         "with it on those in ftlab._seeded.GIL_PROOF (the lost wake-ups)")
+                         "with it on those in ftlab._seeded.GIL_PROOF (bugs no GIL hides)")
     hp.add_argument("--compare-pytest", action="store_true",
                     help="also check each bug with pytest-run-parallel (ftlab_harness/hunt/pytest_twins), side by side")
     hp.add_argument("--zerocode-seconds", type=positive_float, default=None, metavar="S",

@@ -34,19 +34,19 @@ pub fn register(parent: &Bound<'_, PyModule>) -> PyResult<()> {
     let m = PyModule::new(py, "_seeded")?;
     m.gil_used(false)?;
     let bugs = PyDict::new(py);
+    let mut gil_proof = Vec::new();
     lost_update::add(&m, &bugs)?;
     unsafe_shared_mut::add(&m, &bugs)?;
     check_then_act::add(&m, &bugs)?;
-    lock_order_inversion::add(&m, &bugs)?;
+    lock_order_inversion::add(&m, &bugs, &mut gil_proof)?;
     torn_multi_key_update::add(&m, &bugs)?;
-    relaxed_publication::add(&m, &bugs)?;
-    double_once_init::add(&m, &bugs)?;
-    queue_drop_or_duplicate::add(&m, &bugs)?;
-    let mut gil_proof = Vec::new();
+    relaxed_publication::add(&m, &bugs, &mut gil_proof)?;
+    double_once_init::add(&m, &bugs, &mut gil_proof)?;
+    queue_drop_or_duplicate::add(&m, &bugs, &mut gil_proof)?;
     lost_wakeup_latch::add(&m, &bugs, &mut gil_proof)?;
     lost_wakeup_queue::add(&m, &bugs, &mut gil_proof)?;
     lost_wakeup_once::add(&m, &bugs, &mut gil_proof)?;
-    mutex_across_callback::add(&m, &bugs)?;
+    mutex_across_callback::add(&m, &bugs, &mut gil_proof)?;
     lost_snapshot_update::add(&m, &bugs)?;
     non_unique_thread_slot::add(&m, &bugs)?;
     let mut tsan_only = Vec::new();
@@ -55,9 +55,10 @@ pub fn register(parent: &Bound<'_, PyModule>) -> PyResult<()> {
     // Bugs no invariant can see (data races that break nothing checked): only a race detector
     // (ThreadSanitizer, `ci/tsan`) catches them, so the invariant hunt does not require them.
     m.add("TSAN_ONLY", pyo3::types::PyTuple::new(py, tsan_only)?)?;
-    // Bugs the GIL cannot hide. The other twins race inside a window during which they hold the
-    // GIL, so on a GIL build their detectors pass by design; a lost wake-up shows whoever holds
-    // it. `ci/pytest-twins` and the hunt require these caught on GIL builds too.
+    // Bugs the GIL cannot hide: their twins race while detached or inside Python code (where
+    // the GIL changes hands), deadlock, or never notify. The other twins race inside one call
+    // that holds the GIL throughout, so on a GIL build nothing can interleave there and their
+    // detectors pass by design. `ci/pytest-twins` and the hunt require these on GIL builds too.
     m.add("GIL_PROOF", pyo3::types::PyTuple::new(py, gil_proof)?)?;
     parent.add_submodule(&m)?;
     py.import("sys")?

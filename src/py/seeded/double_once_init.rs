@@ -43,8 +43,13 @@ crate::py::frozen_class! {
     }
 }
 
-/// Adds the class to `m` and its bug name to `bugs`.
-pub fn add(m: &Bound<'_, PyModule>, bugs: &Bound<'_, PyDict>) -> PyResult<()> {
+/// Adds the class to `m`, its bug name to `bugs`, and the bug to `gil_proof` (`init` is Python code, and the GIL changes hands inside it).
+pub fn add(
+    m: &Bound<'_, PyModule>,
+    bugs: &Bound<'_, PyDict>,
+    gil_proof: &mut Vec<&'static str>,
+) -> PyResult<()> {
     m.add_class::<RacyOnceResource>()?;
+    gil_proof.push("double_once_init");
     bugs.set_item("double_once_init", "RacyOnceResource")
 }

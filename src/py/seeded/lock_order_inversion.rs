@@ -24,8 +24,13 @@ bank_class! {
     class LockOrderInversionBank(core = broken::LockOrderInversionBank, module = "ftlab._seeded", locking = detached)
 }
 
-/// Adds the class to `m` and its bug name to `bugs`.
-pub fn add(m: &Bound<'_, PyModule>, bugs: &Bound<'_, PyDict>) -> PyResult<()> {
+/// Adds the class to `m`, its bug name to `bugs`, and the bug to `gil_proof` (its locks are taken detached, so a GIL build deadlocks too).
+pub fn add(
+    m: &Bound<'_, PyModule>,
+    bugs: &Bound<'_, PyDict>,
+    gil_proof: &mut Vec<&'static str>,
+) -> PyResult<()> {
     m.add_class::<LockOrderInversionBank>()?;
+    gil_proof.push("lock_order_inversion");
     bugs.set_item("lock_order_inversion", "LockOrderInversionBank")
 }

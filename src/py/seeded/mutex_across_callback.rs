@@ -124,8 +124,13 @@ impl MutexHeldEventBus {
     }
 }
 
-/// Adds the class to `m` and its bug name to `bugs`.
-pub fn add(m: &Bound<'_, PyModule>, bugs: &Bound<'_, PyDict>) -> PyResult<()> {
+/// Adds the class to `m`, its bug name to `bugs`, and the bug to `gil_proof` (the listeners are Python code, and the GIL changes hands inside them).
+pub fn add(
+    m: &Bound<'_, PyModule>,
+    bugs: &Bound<'_, PyDict>,
+    gil_proof: &mut Vec<&'static str>,
+) -> PyResult<()> {
     m.add_class::<MutexHeldEventBus>()?;
+    gil_proof.push("mutex_across_callback");
     bugs.set_item("mutex_across_callback", "MutexHeldEventBus")
 }

@@ -86,8 +86,13 @@ crate::py::frozen_class! {
     }
 }
 
-/// Adds the class to `m` and its bug name to `bugs`.
-pub fn add(m: &Bound<'_, PyModule>, bugs: &Bound<'_, PyDict>) -> PyResult<()> {
+/// Adds the class to `m`, its bug name to `bugs`, and the bug to `gil_proof` (`get` runs detached, so consumers race on a GIL build too).
+pub fn add(
+    m: &Bound<'_, PyModule>,
+    bugs: &Bound<'_, PyDict>,
+    gil_proof: &mut Vec<&'static str>,
+) -> PyResult<()> {
     m.add_class::<LossyWorkQueue>()?;
+    gil_proof.push("queue_drop_or_duplicate");
     bugs.set_item("queue_drop_or_duplicate", "LossyWorkQueue")
 }

@@ -43,8 +43,13 @@ crate::py::frozen_class! {
     }
 }
 
-/// Adds the class to `m` and its bug name to `bugs`.
-pub fn add(m: &Bound<'_, PyModule>, bugs: &Bound<'_, PyDict>) -> PyResult<()> {
+/// Adds the class to `m`, its bug name to `bugs`, and the bug to `gil_proof` (`publish` runs detached, so readers run inside its window on a GIL build too).
+pub fn add(
+    m: &Bound<'_, PyModule>,
+    bugs: &Bound<'_, PyDict>,
+    gil_proof: &mut Vec<&'static str>,
+) -> PyResult<()> {
     m.add_class::<RelaxedPublishSlot>()?;
+    gil_proof.push("relaxed_publication");
     bugs.set_item("relaxed_publication", "RelaxedPublishSlot")
 }

@@ -35,7 +35,8 @@ def test_help_from_another_directory(tmp_path, name):
 @pytest.mark.parametrize("name, args, expect", [
     ("provision-python", ["3.77"], "provision-python: error: unknown interpreter label '3.77'"),
     ("envs", ["3.77"], "envs: error: unknown interpreter label '3.77'"),
-    ("pytest-twins", ["3.77"], "pytest-twins: error: unknown interpreter label '3.77'"),
+    ("pytest-twins", ["3.77"], "pytest-twins: error: unknown configuration label '3.77'"),
+    ("pytest-twins", ["3.13+gil"], "pytest-twins: error: unknown configuration label '3.13+gil'"),
 ])
 def test_bad_label_is_one_line_and_exit_2(tmp_path, name, args, expect):
     p = run(tmp_path, str(CI / name), *args)

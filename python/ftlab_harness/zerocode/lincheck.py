@@ -9,8 +9,11 @@ The search is Wing & Gong's, with Lowe's memoisation (as Porcupine does it): dep
 step try every call that no pending call must precede; a (set of linearized calls, state) pair
 already explored is never explored again. The state is the replayed object, identified by a
 fingerprint: its pickle when the object pickles (then equal states reached by different orders
-meet in the cache), otherwise the sequence of operations applied (exact for any deterministic
-object). Transitions (state, operation) -> (outcome, next state) are cached too, so a replay is
+meet in the cache) only for types whose pickle is their whole behavioural state
+(`CONTENT_KEY_TYPES`: list, dict, deque, ...), otherwise the sequence of operations applied (exact
+for any deterministic object). A pickle is not a state in general: two `set`s with equal pickles
+can iterate differently after the next insertion (a removal leaves a hidden dummy slot), and a
+search that merged them replayed the wrong state and called a sequential history a violation. Transitions (state, operation) -> (outcome, next state) are cached too, so a replay is
 only materialised (factory + prefix) when a transition was never seen. The replayed object is
 kept "live" along the current path: extending the path costs one operation, not a replay.
 
@@ -26,6 +29,8 @@ Stdlib only.
 
 from __future__ import annotations
 
+import array
+import collections
 import itertools
 import pickle
 import time
@@ -45,12 +50,28 @@ def exact(call: Call, ok: bool, token: Token) -> bool:
     return call.ok == ok and call.token == token
 
 
+#: Exact types whose pickle determines every later outcome: their observable behaviour is a
+#: function of their ordered contents (insertion order for dicts), which the pickle holds. Not
+#: `set` (hidden dummy slots change later iteration order), not user classes (their pickle is
+#: whatever `__reduce__` chose to say), not subclasses (they may add state). Everything else is
+#: keyed by its operation sequence, which is exact for any deterministic object.
+CONTENT_KEY_TYPES: tuple[type, ...] = (list, dict, collections.OrderedDict, collections.defaultdict, collections.deque,
+                                       bytearray, array.array, tuple, frozenset, str, bytes, int)
+
+
+def content_key_safe(obj: Any) -> bool:
+    """Whether `obj`'s pickle may stand for its state (see `CONTENT_KEY_TYPES`)."""
+    return type(obj) in CONTENT_KEY_TYPES
+
+
 class Replayer:
     """Replays operation sequences on fresh objects from `factory`, with a cached transition table.
 
-    `fingerprint="auto"` probes the fresh object once: if it pickles, states are pickles; if not,
-    states are the operation sequences that produced them. Reusable across histories of one
-    target (the transition cache is kept, bounded by `max_cache`).
+    `fingerprint="auto"` probes the fresh object once: states are pickles only if its type is in
+    `CONTENT_KEY_TYPES` (and it pickles); otherwise states are the operation sequences that
+    produced them. `"pickle"` forces pickles (the caller asserts the pickle is the whole state;
+    the tests use it as the checker's broken twin on `set`), `"sequence"` forces sequences.
+    Reusable across histories of one target (the transition cache is kept, bounded by `max_cache`).
     """
 
     def __init__(self, factory: Callable[[], Any], apply: Apply, fingerprint: str = "auto", max_cache: int = 200_000) -> None:
@@ -59,9 +80,12 @@ class Replayer:
         self.max_cache = max_cache
         self.use_pickle = False
         if fingerprint == "auto":
-            self.use_pickle = self._pickle_of(factory()) is not None
+            probe = factory()
+            self.use_pickle = content_key_safe(probe) and self._pickle_of(probe) is not None
         elif fingerprint == "pickle":
             self.use_pickle = True
+        elif fingerprint != "sequence":
+            raise ValueError(f"fingerprint must be auto, pickle or sequence, not {fingerprint!r}")
         self.trans: dict[tuple[Hashable, Hashable], tuple[bool, Token, Hashable]] = {}
         self.op_ids: dict[str, int] = {}
         self.replays = 0  # fresh objects made (a cost measure for benchmarks)

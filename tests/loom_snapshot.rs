@@ -16,9 +16,16 @@
 //! * `snapshot_load_outlives_replace` — the main thread `load`s an `Arc` of the snapshot while
 //!   a writer replaces it: the kept snapshot stays valid after the writer is done.
 //! * `snapshot_updates_serialised` — two concurrent read-modify-write `update(+1)`s: none lost.
+//! * `snapshot_racing_removes_publish_once` — issue 24's race: two threads `remove` the one key
+//!   of a versioned map (`core::snapshot::versioned::remove`) while a third reads `version` and
+//!   the key's presence. Exactly one remove succeeds, the final `version` is 1 (the one write
+//!   that changed the map) and the reader sees (0, present) or (1, absent), never a version
+//!   without its change.
 //!
 //! Broken twins: `snapshot_freed_under_reader` (no grace period) must be flagged as a
-//! causality violation; `lost_snapshot_update` (writers not serialised) must lose an update.
+//! causality violation; `lost_snapshot_update` (writers not serialised) must lose an update;
+//! `lost_race_publishes` (the remove that lost its race still publishes) must end with a
+//! version no sequential order gives.
 //! (The reclamation model is sharp enough to see the fences: with the reader's `fence(SeqCst)`
 //! deleted from `SnapshotCell::pin`, `snapshot_reclamation` fails with a causality violation on
 //! the first interleavings — checked by hand when the model was written.)
@@ -33,7 +40,11 @@ mod loom_harness;
 
 use std::num::NonZeroUsize;
 
-use ftlab::core::snapshot::broken::{NoGracePeriodCell, UnserializedWritersCell};
+use ftlab::core::frozen_map::FrozenMap;
+use ftlab::core::snapshot::broken::{
+    remove_lost_race_publishes, NoGracePeriodCell, UnserializedWritersCell,
+};
+use ftlab::core::snapshot::versioned::{self, Replaced, Snapshot, Versioned};
 use ftlab::core::snapshot::SnapshotCell;
 use ftlab::sync::{thread, Arc, UnsafeCell};
 use loom_harness::{check, expect_rejected};
@@ -249,5 +260,54 @@ fn rejects_lost_snapshot_update() {
         "lost_snapshot_update",
         "lost update",
         two_updates::<UnserializedWritersCell<u32>>,
+    );
+}
+
+/// A versioned map cell of the remove model, and a `remove` protocol to run on it.
+type MapCell = SnapshotCell<Snapshot<u32, u32>>;
+type Remove = fn(&MapCell, &u32) -> (Replaced<u32, u32>, bool);
+
+/// Issue 24's race: two removers of the one key, a reader of `version` (and of the key).
+fn racing_removes(remove: Remove) {
+    let cell = Arc::new(MapCell::with_shards(
+        Versioned::new(FrozenMap::new().insert(1, 10)),
+        SHARDS,
+    ));
+    let other = {
+        let cell = Arc::clone(&cell);
+        thread::spawn(move || remove(&cell, &1).1)
+    };
+    let reader = {
+        let cell = Arc::clone(&cell);
+        thread::spawn(move || cell.read(|snap| (snap.version, snap.map.contains_key(&1))))
+    };
+    let mine = remove(&cell, &1).1;
+    let theirs = other.join().unwrap();
+    let seen = reader.join().unwrap();
+    assert!(mine != theirs, "removes returned {mine} and {theirs}");
+    let version = cell.read(|snap| snap.version);
+    assert_eq!(
+        version, 1,
+        "version {version} after one removal: a remove that changed nothing published"
+    );
+    assert!(
+        seen == (0, true) || seen == (1, false),
+        "reader saw (version, present) = {seen:?}: a version without its change"
+    );
+}
+
+#[test]
+fn snapshot_racing_removes_publish_once() {
+    check("snapshot_racing_removes_publish_once", || {
+        racing_removes(versioned::remove::<u32, u32, u32, MapCell>);
+    });
+}
+
+#[test]
+fn rejects_lost_race_publishes() {
+    expect_rejected(
+        "lost_race_publishes",
+        "a remove that changed nothing published",
+        || racing_removes(remove_lost_race_publishes::<u32, u32, u32, MapCell>),
     );
 }

@@ -29,10 +29,15 @@
 //! (loom models `SeqCst` *accesses* only as `AcqRel`, but `SeqCst` fences exactly, which is why
 //! the protocol is written with fences: `tests/loom_snapshot.rs` checks it.)
 //!
+//! A writer decides under the writer mutex whether it changes anything at all
+//! ([`SnapshotCell::update_if`]): if not, it publishes nothing and waits for no reader. The
+//! versioned maps of [`versioned`] (`ftlab.SnapshotMap`) rely on it so that a writer that lost
+//! a race — its key already removed by another — leaves the version as it found it.
+//!
 //! Costs: readers never wait; a writer waits for the readers already inside a read (closures
 //! must be short: the Python binding only increments a reference count in them). The broken
-//! twins — a writer that frees the old snapshot without a grace period, and writers that are
-//! not serialised — live in [`broken`].
+//! twins — a writer that frees the old snapshot without a grace period, writers that are not
+//! serialised, and a remove that publishes although it lost its race — live in [`broken`].
 
 use std::num::NonZeroUsize;
 
@@ -40,6 +45,7 @@ use crate::sync::{fence, thread, thread_shard_hint, Arc, AtomicPtr, AtomicUsize,
 
 #[cfg(any(ftlab_loom, feature = "seeded-bugs"))]
 pub mod broken;
+pub mod versioned;
 
 /// One shard of the reader count, alone on its cache line(s) (128 bytes, like the counter
 /// shards in `core::counter`).
@@ -142,11 +148,32 @@ impl<T> SnapshotCell<T> {
     /// the writer mutex and must not write to this cell; drop the returned `Arc` outside any
     /// lock of yours (it may be the last reference).
     pub fn update<R>(&self, f: impl FnOnce(&T) -> (T, R)) -> (Arc<T>, R) {
+        let (old, result) = self.update_if(|current| {
+            let (next, result) = f(current);
+            (Some(next), result)
+        });
+        match old {
+            Some(old) => (old, result),
+            None => unreachable!("update_if published nothing although `f` built a snapshot"),
+        }
+    }
+
+    /// Like [`SnapshotCell::update`], but `f` may decide, under the writer mutex (so against
+    /// the snapshot no other writer can replace before this one is done), that there is
+    /// nothing to change: `(None, r)` publishes nothing, waits for no reader and returns
+    /// `(None, r)`. `(Some(next), r)` swaps `next` in and returns the old snapshot after the
+    /// grace period, as `update` does. A writer that lost a race (its change was already made
+    /// by another) can therefore leave the cell exactly as it found it.
+    pub fn update_if<R>(&self, f: impl FnOnce(&T) -> (Option<T>, R)) -> (Option<Arc<T>>, R) {
         let writer = self.writer.lock();
         let current = self.current.load(Ordering::Acquire);
         // SAFETY: only writers replace `current`, and we hold the writer mutex: this snapshot
         // cannot be released while we read it.
         let (next, result) = f(unsafe { &*current });
+        let Some(next) = next else {
+            drop(writer);
+            return (None, result); // nothing published: no old snapshot, no grace period
+        };
         let old = self
             .current
             .swap(Arc::into_raw(Arc::new(next)).cast_mut(), Ordering::AcqRel);
@@ -155,7 +182,7 @@ impl<T> SnapshotCell<T> {
         self.wait_for_readers();
         // SAFETY: `old` came from `Arc::into_raw`; the cell's reference is handed back exactly
         // once, after the grace period.
-        (unsafe { Arc::from_raw(old) }, result)
+        (Some(unsafe { Arc::from_raw(old) }), result)
     }
 
     /// Replaces the snapshot by `value`; returns the old one (after the grace period).
@@ -192,6 +219,7 @@ mod tests {
     enum Op {
         Replace(Vec<u8>),
         Push(u8),
+        Keep,
         Read,
     }
 
@@ -199,14 +227,16 @@ mod tests {
         prop_oneof![
             proptest::collection::vec(any::<u8>(), 0..4).prop_map(Op::Replace),
             any::<u8>().prop_map(Op::Push),
+            Just(Op::Keep),
             Just(Op::Read),
         ]
     }
 
     proptest! {
         /// Sequentially, the cell behaves like a plain variable: every read sees the last
-        /// write, `update` and `replace` return the value they replaced, and a loaded snapshot
-        /// never changes afterwards.
+        /// write, `update` and `replace` return the value they replaced, an `update_if` that
+        /// decides "no change" publishes nothing (the same snapshot stays, by address), and a
+        /// loaded snapshot never changes afterwards.
         #[test]
         fn cell_matches_a_variable(ops in proptest::collection::vec(op(), 0..40)) {
             let cell = SnapshotCell::with_shards(Vec::<u8>::new(), NonZeroUsize::new(3).unwrap());
@@ -228,6 +258,12 @@ mod tests {
                         prop_assert_eq!(&*old, &model);
                         model.push(x);
                         prop_assert_eq!(len, model.len());
+                    }
+                    Op::Keep => {
+                        let before = cell.load();
+                        let (old, saw_model) = cell.update_if(|cur| (None, cur == &model));
+                        prop_assert!(old.is_none() && saw_model);
+                        prop_assert!(Arc::ptr_eq(&before, &cell.load()), "update_if(None) published");
                     }
                     Op::Read => kept.push((cell.load(), model.clone())),
                 }

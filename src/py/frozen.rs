@@ -118,6 +118,12 @@ impl PyValue {
     pub(crate) fn bind<'py>(&self, py: Python<'py>) -> &Bound<'py, PyAny> {
         self.0.bind(py)
     }
+
+    /// Whether `a` and `b` hold the very same Python object (`a is b`). Compares pointers only:
+    /// needs no interpreter and runs no Python code (safe under a Rust lock).
+    pub(crate) fn is(a: &Self, b: &Self) -> bool {
+        a.0.as_ptr() == b.0.as_ptr()
+    }
 }
 
 pub(crate) type Map = frozen_map::FrozenMap<String, PyValue>;

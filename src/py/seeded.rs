@@ -14,6 +14,7 @@ use pyo3::types::PyDict;
 pub mod check_then_act;
 pub mod double_once_init;
 pub mod lock_order_inversion;
+pub mod lost_race_publishes;
 pub mod lost_snapshot_update;
 pub mod lost_update;
 pub mod lost_wakeup_latch;
@@ -48,6 +49,7 @@ pub fn register(parent: &Bound<'_, PyModule>) -> PyResult<()> {
     lost_wakeup_once::add(&m, &bugs, &mut gil_proof)?;
     mutex_across_callback::add(&m, &bugs, &mut gil_proof)?;
     lost_snapshot_update::add(&m, &bugs)?;
+    lost_race_publishes::add(&m, &bugs)?;
     non_unique_thread_slot::add(&m, &bugs)?;
     let mut tsan_only = Vec::new();
     racy_statistics::add(&m, &bugs, &mut tsan_only)?;

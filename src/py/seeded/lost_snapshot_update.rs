@@ -15,7 +15,11 @@ use crate::py::snapshot::{snapshot_map_class, Versioned};
 snapshot_map_class! {
     /// BROKEN (lost_snapshot_update): writers are not serialised, so of two concurrent `set`s
     /// (or `update`s) the second swap can discard the first.
-    class UnserializedSnapshotMap(core = UnserializedWritersCell<Versioned>, module = "ftlab._seeded")
+    class UnserializedSnapshotMap(
+        core = UnserializedWritersCell<Versioned>,
+        remove = crate::core::snapshot::versioned::remove,
+        module = "ftlab._seeded"
+    )
 }
 
 /// Adds the class to `m` and its bug name to `bugs`.

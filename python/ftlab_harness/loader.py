@@ -20,6 +20,7 @@ import hashlib
 import importlib
 import importlib.util
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -28,9 +29,19 @@ from ftlab_harness.api import Scenario
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "scenarios"
 
+#: Serialises loading scenarios files: a module is in `sys.modules` before its code has run, so
+#: without it a second thread (the pytest plugin under pytest-run-parallel) would take a
+#: half-executed module and find no scenarios in it. Re-entrant: a scenarios file may load another.
+_IMPORT_LOCK = threading.RLock()
+
 
 class BadInput(Exception):
     """Bad command-line input: the CLI prints the message on one line and exits 2."""
+
+
+class ScenarioNotFound(BadInput):
+    """A scenarios file declares no scenarios, or not the one asked for (bad input at the command
+    line; the pytest plugin, which names a Scenario class it was handed, tells it apart)."""
 
 
 @dataclass(frozen=True)
@@ -65,8 +76,14 @@ def import_source(source: Source) -> ModuleType:
         raise BadInput(f"scenarios file {source.ref} does not exist")
     digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:8]
     mod_name = f"_stress_user_{path.stem}_{digest}"
-    if mod_name in sys.modules:
-        return sys.modules[mod_name]
+    with _IMPORT_LOCK:
+        if mod_name in sys.modules:
+            return sys.modules[mod_name]
+        return _exec_file(source, path, mod_name)
+
+
+def _exec_file(source: Source, path: Path, mod_name: str) -> ModuleType:
+    """Executes a scenarios file as module `mod_name` (with `_IMPORT_LOCK` held)."""
     folder = str(path.resolve().parent)
     if folder not in sys.path:
         sys.path.append(folder)  # appended: a file named like its target (rpds.py) must not shadow it
@@ -124,7 +141,7 @@ def load(sources: list[Source]) -> list[tuple[Scenario, Source]]:
         module = import_source(source)
         scenarios = scenarios_in(module)
         if not scenarios and source.kind == "file":
-            raise BadInput(f"scenarios file {source.ref} declares no scenarios (see python/README.md)")
+            raise ScenarioNotFound(f"scenarios file {source.ref} declares no scenarios (see python/README.md)")
         for sc in scenarios:
             if sc.name in seen:
                 raise BadInput(
@@ -148,7 +165,7 @@ def select(found: list[tuple[Scenario, Source]], patterns: list[str]) -> list[tu
         ]
         if not hits:
             known = ", ".join(sorted(sc.name for sc, _ in found)) or "none"
-            raise BadInput(f"unknown scenario {pattern!r} (known: {known})")
+            raise ScenarioNotFound(f"unknown scenario {pattern!r} (known: {known})")
         for hit in hits:
             if hit not in chosen:
                 chosen.append(hit)

@@ -321,6 +321,34 @@ class StressRunRecord(_Record):
     def outcome(self) -> str:
         return self.result.outcome
 
+    # The result's main fields, read as the JSONL line reads them (`rec.ops`, not `rec.result.ops`).
+    @property
+    def ops(self) -> int:
+        """Completed `step` calls, all workers (`result.ops`)."""
+        return self.result.ops
+
+    @property
+    def seconds(self) -> float:
+        """Worker time of the run (`result.seconds`)."""
+        return self.result.seconds
+
+    @property
+    def ops_per_s(self) -> Optional[float]:
+        return self.result.ops_per_s
+
+    @property
+    def violations(self) -> int:
+        return self.result.violations
+
+    @property
+    def violation_details(self) -> Dict[str, Any]:
+        """Invariant -> `{"count": n, "details": [first few]}` (`result.violation_details`)."""
+        return self.result.violation_details
+
+    @property
+    def detail(self) -> str:
+        return self.result.detail
+
 
 @dataclass(frozen=True)
 class HuntRecord(_Record):
@@ -481,25 +509,33 @@ def read_jsonl_dicts(path: Union[str, os.PathLike]) -> List[Dict[str, Any]]:
 
 
 class JsonlWriter:
-    """Appends records to a JSONL file, one line each, flushed and fsynced as soon as it is written."""
+    """Appends records to a JSONL file, one line each, fsynced as soon as it is written.
+
+    Each line is one `write` on an O_APPEND descriptor (no Python buffer that could split it), so
+    writers in several threads or processes sharing one file (the pytest plugin under
+    pytest-run-parallel or pytest-xdist) never interleave their lines."""
 
     def __init__(self, path: Union[str, os.PathLike]) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.path, "a", encoding="utf-8")
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     def write(self, record: Union[_Json, Mapping[str, Any]]) -> None:
         data = record.to_json() if isinstance(record, _Json) else dict(record)
-        self._file.write(json.dumps(data) + "\n")
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        line = (json.dumps(data) + "\n").encode("utf-8")
+        written = os.write(self._fd, line)
+        while written < len(line):  # a short write (rare on a regular file): finish the line
+            written += os.write(self._fd, line[written:])
+        os.fsync(self._fd)
 
     def write_all(self, records: Iterable[Union[_Json, Mapping[str, Any]]]) -> None:
         for r in records:
             self.write(r)
 
     def close(self) -> None:
-        self._file.close()
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
     def __enter__(self) -> JsonlWriter:
         return self

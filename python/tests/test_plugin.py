@@ -229,3 +229,199 @@ def test_mutable_twin(ftlab_harness):
     report = read_junit(pytester.path / "junit.xml")
     assert report.outcomes() == {"test_rpds_list": "passed", "test_mutable_twin": "failed"}
     assert "old_version_unchanged" in report.failed[0].message + report.failed[0].text
+
+
+# --------------------------------------------------------------------------- issue 22: the plugin where
+# free-threading suites run (pytest-run-parallel, pytest-xdist), and the plugin as its docs say
+
+# A scenarios file that takes a while to import (as one importing numpy does): with two threads
+# loading it at once, the second once took the half-executed module ("declares no scenarios").
+SLOW_SCENARIOS = '''
+import time
+from ftlab_harness import Scenario
+
+time.sleep(0.5)
+
+
+class SlowToImport(Scenario):
+    name = "user.slow_to_import"
+    target = "threading"
+    def step(self, w):
+        pass
+'''
+
+PARALLEL_TEST = '''
+from slow_scenarios import SlowToImport
+
+def test_it(ftlab_harness):
+    rec = ftlab_harness.run(SlowToImport, threads=2, duration=0.2)
+    assert rec.outcome == "pass" and rec.result.ops > 0
+'''
+
+
+def jsonl_records(path):
+    import json
+
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_the_fixture_works_from_several_threads_at_once(pytester):
+    """Issue 22, item 1: under `--parallel-threads` every thread got `bad input: ... declares no scenarios`."""
+    pytest.importorskip("pytest_run_parallel")
+    pytester.makepyfile(slow_scenarios=SLOW_SCENARIOS, test_parallel=PARALLEL_TEST)
+    res = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--parallel-threads=4", "--ftlab-jsonl=out.jsonl")
+    out = res.stdout.str()
+    assert "bad input" not in out and "internal error" not in out, out
+    res.assert_outcomes(passed=1)
+    records = jsonl_records(pytester.path / "out.jsonl")
+    assert len(records) == 4 and {r["outcome"] for r in records} == {"pass"}, records  # 4 threads, 4 runs
+
+
+def test_the_fixture_works_under_xdist_with_one_seed(pytester):
+    """Issue 22, items 1 and 3: `-n 2` works, and every worker runs with the session's seed,
+    printed in the header (it was always 0, with no way to set it)."""
+    pytest.importorskip("xdist")
+    pytester.makepyfile(slow_scenarios=SLOW_SCENARIOS, test_parallel=PARALLEL_TEST.replace(
+        "def test_it(", "import pytest\n\n@pytest.mark.parametrize('n', range(4))\ndef test_it(n, "))
+    res = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "--ftlab-jsonl=out.jsonl")
+    res.assert_outcomes(passed=4)
+    seeds = {int(line.split()[2]) for line in res.stdout.lines if line.startswith("ftlab-harness: seed ")}
+    assert len(seeds) == 1, res.stdout.str()
+    records = jsonl_records(pytester.path / "out.jsonl")
+    assert len(records) == 4 and {r["seed"] for r in records} == seeds
+    res = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "--ftlab-jsonl=again.jsonl",
+                                        "--ftlab-seed", "4242", "--parallel-threads=2")
+    res.assert_outcomes(passed=4)
+    records = jsonl_records(pytester.path / "again.jsonl")
+    assert len(records) == 8 and {r["seed"] for r in records} == {4242}
+
+
+def test_the_record_reads_like_its_jsonl_line_and_seed_passes_through(project):
+    """Issue 22, item 3: the documented `rec.ops` raised AttributeError; `seed=` was always 0."""
+    res = run(project, '''
+def test_it(ftlab_harness):
+    rec = ftlab_harness.run(Passes, threads=2, duration=0.3)
+    assert rec.ops == rec.result.ops > 0 and rec.seconds == rec.result.seconds and rec.violations == 0
+    assert rec.seed == 1234
+    assert ftlab_harness.run(Passes, threads=2, duration=0.2, seed=99).seed == 99
+    rec = ftlab_harness.run(Violates, threads=2, duration=0.2, check=False)
+    assert rec.violations > 0 and "ops_stay_small" in rec.violation_details and "ops_stay_small" in rec.detail
+''', "--ftlab-seed", "1234")
+    res.assert_outcomes(passed=1)
+
+
+ZEROCODE_TARGETS = '''
+import time
+
+
+class Racy:
+    def __init__(self):
+        self.n = 0
+
+    def add(self, d=1):
+        n = self.n
+        time.sleep(0)
+        self.n = n + d
+        return self.n
+'''
+
+
+def test_zerocode_takes_the_cli_s_path_and_the_seed(pytester):
+    """Issue 22, item 3: the CLI's `--path` is `path=` (it failed: `Config.__init__() got an
+    unexpected keyword argument`), `seed=` and `--ftlab-seed` reach the run."""
+    (pytester.path / "src").mkdir()
+    (pytester.path / "src" / "user_targets.py").write_text(ZEROCODE_TARGETS)
+    pytester.makepyfile(test_zc='''
+import os
+SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "src")
+
+def test_path(ftlab_harness):
+    rec = ftlab_harness.check("zerocode", "user_targets:Racy", path=SRC, seconds=0.3, ops=["add"], check=False)
+    assert rec.outcome in ("clean", "finding") and rec.seed == 77, rec.outcome
+
+def test_path_list_and_seed(ftlab_harness):
+    rec = ftlab_harness.check("zerocode", "user_targets:Racy", path=[SRC], seconds=0.3, ops=["add"], seed=5,
+                              check=False)
+    assert rec.outcome in ("clean", "finding") and rec.seed == 5, rec.outcome
+''')
+    res = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--ftlab-seed", "77")
+    res.assert_outcomes(passed=2)
+
+
+def test_a_failure_ends_with_replay_commands_that_reproduce_it(project):
+    """Issue 22, item 3: the replay hint was CLI syntax with no command to paste."""
+    import shlex
+    import subprocess
+    import sys
+
+    res = run(project, '''
+def test_it(ftlab_harness):
+    ftlab_harness.run(Violates, threads=2, duration=0.3)
+''', "--ftlab-seed", "31")
+    res.assert_outcomes(failed=1)
+    lines = [line.strip() for line in res.stdout.lines]
+    cli_line = next(line for line in lines if line.startswith("ftlab-harness run "))
+    assert "--seed 31" in cli_line and "--scenario user.violates" in cli_line
+    assert "pytest test_user.py::test_it --ftlab-seed 31" in lines
+    argv = shlex.split(cli_line)
+    replay = subprocess.run([sys.executable, "-m", "ftlab_harness", *argv[1:], "--jsonl", "replay.jsonl"],
+                            cwd=project.path, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert replay.returncode == 1 and "ops_stay_small" in replay.stdout, replay.stdout + replay.stderr
+    assert [r["seed"] for r in jsonl_records(project.path / "replay.jsonl")] == [31]
+
+
+GIL_EXTENSION = r'''
+#include <Python.h>
+/* Multi-phase init without a Py_mod_gil slot: importing it re-enables the GIL on 3.13t. */
+static PyModuleDef_Slot slots[] = {{0, NULL}};
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "needs_gil", NULL, 0, NULL, slots};
+PyMODINIT_FUNC PyInit_needs_gil(void) { return PyModuleDef_Init(&def); }
+'''
+
+
+def test_the_gil_guard_hint_speaks_pytest(pytester):
+    """Issue 22, item 3: the GIL guard told a pytest user to pass `--allow-gil`."""
+    import shutil
+    import subprocess
+    import sys
+    import sysconfig
+
+    if not sysconfig.get_config_var("Py_GIL_DISABLED") or getattr(sys, "_is_gil_enabled", lambda: True)():
+        pytest.skip("the GIL guard acts on a free-threaded interpreter running with the GIL off")
+    if shutil.which("cc") is None:
+        pytest.skip("no C compiler to build an extension that needs the GIL")
+    src = pytester.path / "needs_gil.c"
+    src.write_text(GIL_EXTENSION)
+    subprocess.run(["cc", "-shared", "-fPIC", f"-I{sysconfig.get_paths()['include']}", str(src), "-o",
+                    str(pytester.path / f"needs_gil{sysconfig.get_config_var('EXT_SUFFIX')}")], check=True)
+    pytester.makepyfile(gil_scenarios='''
+from ftlab_harness import Scenario
+
+class NeedsGil(Scenario):
+    name = "user.needs_gil"
+    target = "needs_gil"
+    def step(self, w):
+        pass
+''', test_gil='''
+from gil_scenarios import NeedsGil
+
+def test_it(ftlab_harness):
+    ftlab_harness.run(NeedsGil, threads=2, duration=0.2)
+''')
+    res = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-W", "ignore::RuntimeWarning")
+    res.assert_outcomes(failed=1)
+    out = res.stdout.str()
+    assert "GIL guard" in out and "allow_gil=True" in out and "--allow-gil" not in out, out
+
+
+def test_a_scenario_class_not_at_module_level_is_named_as_such(project):
+    """Bad input says what is wrong (it read as an unknown scenario of the user's own file)."""
+    res = run(project, '''
+def test_it(ftlab_harness):
+    class Local(Passes):
+        name = "user.local"
+    ftlab_harness.run(Local, threads=2, duration=0.2)
+''')
+    res.assert_outcomes(failed=1)
+    lines = [line for line in res.stdout.lines if line.startswith("ftlab-harness: bad input:")]
+    assert len(lines) == 1 and "is not defined at module level" in lines[0], res.stdout.str()

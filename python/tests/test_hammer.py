@@ -204,3 +204,94 @@ def test_assert_no_finding_for_test_suites() -> None:
     assert assert_no_finding("zerocode_targets:LockedCounter", [HERE], seconds=0.5, learn_seconds=3.0).outcome == "clean"
     with pytest.raises(AssertionError, match="not_linearizable"):
         assert_no_finding("zerocode_targets:RacyCounter", [HERE], seconds=3.0, mode="lincheck", learn_seconds=3.0)
+
+
+# ---------------------------------------------------------------- issue 21: trust
+
+
+def test_correct_builtin_containers_are_clean() -> None:
+    # Each was flagged before the atomicity model and the sound state keys (set in 3 of 3 10 s runs).
+    for target in ("builtins:set()", "builtins:list()", "builtins:dict()", "collections:deque()"):
+        assert quick(target, seconds=2.0, seed=7) == [], target
+
+
+def test_an_invented_value_from_iteration_is_a_finding() -> None:
+    findings = quick("zerocode_targets:TornIterBag", seconds=10.0, ops=["add", "iter", "len"], mode="lincheck")
+    assert findings and findings[0].kind == "impossible_value", findings
+    assert "-7" in findings[0].detail
+
+
+def test_iteration_is_composite_and_views_are_read_by_element() -> None:
+    [t] = discover([1], include=["iter"])
+    assert t.composite
+    assert normalise({"a": 1}.values()) == ("dict_values", (1,))
+
+
+def test_changed_size_during_iteration_from_an_atomic_call_is_a_finding() -> None:
+    findings = quick("zerocode_targets:SelfUpdatingMap", seconds=10.0, mode="hammer")
+    assert findings and findings[0].kind == "unexpected_exception" and "RuntimeError" in findings[0].detail, findings
+    # The user may still declare it by design, everywhere:
+    assert quick("zerocode_targets:SelfUpdatingMap", seconds=2.0, mode="hammer", transient=["RuntimeError:during iteration"]) == []
+
+
+def test_no_default_transients_reports_a_by_design_exception() -> None:
+    target = "zerocode_targets:ExportGuard"
+    assert quick(target, seconds=2.0, mode="hammer") == []
+    findings = quick(target, seconds=10.0, mode="hammer", default_transients=False)
+    assert findings and "BufferError" in findings[0].detail, findings
+
+
+def test_a_history_without_overlap_is_never_a_violation() -> None:
+    from ftlab_harness.zerocode.hammer import Plan, _no_overlap, _note_nondeterminism
+    from ftlab_harness.zerocode.history import Call, Op
+    from ftlab_harness.zerocode.lincheck import Replayer, check
+    from ftlab_harness.zerocode.ops import Values, make_apply
+
+    # `depth` depends on the caller's stack: the worker's answer is not the replay's.
+    calls = [Call(0, 0, Op("append", args=(1,)), 0, 10, True, None), Call(1, 0, Op("pop"), 20, 30, True, 2)]
+    rep = Replayer(list, make_apply())
+    assert check(calls, rep).linearizable is False and _no_overlap(calls)
+    plan, events = Plan([], Values()), []
+    _note_nondeterminism(plan, calls, rep, lambda k, d: events.append(k), 5)
+    assert plan.nondeterministic == {"pop"} and events == ["observation"]
+    assert not _no_overlap([calls[0], Call(1, 0, Op("pop"), 5, 30, True, 1)])
+
+
+def test_private_optional_parameters_are_left_out() -> None:
+    from ops_helpers import generated_ops
+
+    ops = generated_ops("zerocode_targets:Knobs", "rebuild")
+    assert ops and all("_depth" not in dict(op.kwargs) for op in ops)
+
+
+def test_stub_annotations_in_builtins_spelling() -> None:
+    from ftlab_harness.zerocode.ops import kind_of_annotation
+
+    assert kind_of_annotation("builtins.bool") == "bool"
+    assert kind_of_annotation("builtins.int | None") == "int"
+
+
+def test_instance_attributes_can_be_assigned_and_deleted() -> None:
+    from zerocode_targets import Knobs
+
+    keys = {t.key for t in discover(Knobs())}
+    assert {"label", "set:label", "del:label", "rebuild"} <= keys
+
+
+def test_the_child_runs_in_a_scratch_directory(tmp_path: Any, monkeypatch: Any) -> None:
+    monkeypatch.chdir(tmp_path)
+    res = run_isolated(Config(target="zerocode_targets:FileWriter", seconds=1.0, seed=1), [HERE])
+    assert res.outcome == "clean", res.detail
+    assert sorted(os.listdir(tmp_path)) == [], "the child wrote into the caller's directory"
+    kept = run_isolated(Config(target="zerocode_targets:FileWriter", seconds=0.5, seed=1), [HERE], keep_workdir=True)
+    assert kept.workdir and os.listdir(kept.workdir), "the scratch directory should hold what dump() wrote"
+    import shutil
+
+    shutil.rmtree(kept.workdir)
+
+
+def test_a_crash_names_the_round_to_replay() -> None:
+    res = run_isolated(Config(target="zerocode_targets:CrashWhenShared", seconds=10.0, seed=1), [HERE])
+    assert res.finding_kind == "crash" and res.round is not None, res
+    assert f"--replay-round {res.round}" in cli.describe(res)
+    assert res.to_json()["rounds"] >= 1

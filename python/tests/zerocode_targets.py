@@ -109,3 +109,99 @@ def make_raises() -> object:
 def shout(value: object) -> object:
     """A result normaliser: upper-cases strings."""
     return value.upper() if isinstance(value, str) else value
+
+
+class TornIterBag:
+    """A bag whose iteration, while an `add` is in flight, yields a value nobody added (-7): the
+    broken twin of a composite operation (the impossible-value check must catch it)."""
+
+    def __init__(self) -> None:
+        self._items: list[int] = []
+        self._adding = 0
+
+    def add(self, x: int) -> None:
+        self._adding += 1
+        time.sleep(0)
+        self._items.append(x)
+        self._adding -= 1
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self):  # noqa: ANN204 - a generator
+        for x in list(self._items):
+            yield -7 if self._adding else x
+
+
+class SelfUpdatingMap:
+    """`refresh` iterates its own dict while `put` adds keys: from this single (atomic-looking)
+    call, "dictionary changed size during iteration" is a bug, not a by-design transient."""
+
+    def __init__(self) -> None:
+        self._d: dict[int, int] = {}
+
+    def put(self, k: int) -> None:
+        self._d[k] = k
+
+    def refresh(self) -> int:
+        total = 0
+        for k in self._d:
+            time.sleep(0)
+            total += k
+        return total
+
+
+class FileWriter:
+    """Writes a file named after its argument into the current directory (as numpy's `tofile` does
+    with a string from the value pool): the zero-code child must run in a scratch directory."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def dump(self, name: str) -> int:
+        with open(str(name), "w") as f:
+            f.write("x")
+        self.n += 1
+        return self.n
+
+
+class Knobs:
+    """A public method with a private, stack-dependent parameter (pydantic's `rebuild` has
+    `_parent_namespace_depth`): the generated calls must leave `_depth` out."""
+
+    def __init__(self) -> None:
+        self.label = "a"
+
+    def rebuild(self, force: bool = False, _depth: int = 2) -> int:
+        return 1 if force else 0
+
+
+class CrashWhenShared:
+    """Segfaults only when two threads are inside `work` at once: a crash in a round, never alone."""
+
+    def __init__(self) -> None:
+        self._busy = False
+
+    def work(self) -> int:
+        if self._busy:
+            ctypes.string_at(0)
+        self._busy = True
+        time.sleep(0.0005)
+        self._busy = False
+        return 1
+
+
+class ExportGuard:
+    """`work` raises BufferError when entered by two threads at once: a default by-design exception
+    (a resize refused during an export), reported only with `--no-default-transients`."""
+
+    def __init__(self) -> None:
+        self._busy = False
+
+    def work(self) -> int:
+        if self._busy:
+            raise BufferError("Existing exports of data: object cannot be re-sized")
+        self._busy = True
+        time.sleep(0.0005)
+        self._busy = False
+        return 1

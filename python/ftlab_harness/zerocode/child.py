@@ -26,7 +26,7 @@ import time
 import traceback
 from typing import IO, Any
 
-from ftlab_harness.zerocode.hammer import BadTarget, Config, Hang, run_in_process
+from ftlab_harness.zerocode.hammer import BadTarget, Config, GilEnabled, Hang, run_in_process
 
 EXIT_HANG = 3
 
@@ -53,7 +53,12 @@ def main(argv: list[str]) -> int:
     emit = Events(argv[1])
     backup = max(2 * cfg.round_timeout * 4, 20.0) + cfg.learn_seconds
 
-    def on_round(_: int) -> None:
+    # The round in flight, overwritten in place (no fsync: the page cache outlives a crash of
+    # this process), so a crash record can say which round to replay.
+    round_fd = os.open(argv[1] + ".round", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+
+    def on_round(r: int) -> None:
+        os.pwrite(round_fd, b"%12d\n" % r, 0)
         faulthandler.dump_traceback_later(backup, exit=True)
 
     faulthandler.dump_traceback_later(backup + 30, exit=True)
@@ -62,6 +67,8 @@ def main(argv: list[str]) -> int:
         run_in_process(cfg, emit, on_round)
     except BadTarget as e:
         emit("bad_input", {"detail": str(e)})
+    except GilEnabled as e:
+        emit("not_checked", {"detail": str(e), "reason": "gil_enabled"})
     except Hang as h:
         emit("finding", h.finding.as_json())
         sys.stderr.write(f"\nzerocode: hang: {h.finding.detail}\n")

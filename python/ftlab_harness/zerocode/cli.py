@@ -22,9 +22,9 @@ from typing import NoReturn
 
 from ftlab_harness.cli import positive
 from ftlab_harness.exitcodes import EXIT_BAD_INPUT, EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_NOT_CHECKED
-from ftlab_harness.junit import write_junit
+from ftlab_harness.junit import interrupted_rows, write_junit
 from ftlab_harness.zerocode.hammer import DEFAULT_TRANSIENT, Config
-from ftlab_harness.zerocode.parent import describe, run_isolated
+from ftlab_harness.zerocode.parent import ZeroCodeResult, describe, run_isolated
 
 
 class UsageError(Exception):
@@ -66,7 +66,21 @@ def build_parser() -> _Parser:
     p.add_argument("--exclude", action="append", default=[], metavar="LIST", help="operations to leave out, comma-separated")
     p.add_argument("--normaliser", default=None, metavar="MODULE:FUNC", help="applied to every result before comparing")
     p.add_argument("--transient", action="append", default=[], metavar="TYPE[:TEXT]",
-                   help=f"exceptions that are by design under concurrency (added to {', '.join(DEFAULT_TRANSIENT)})")
+                   help=f"exceptions that are by design under concurrency, anywhere (added to the defaults: {', '.join(DEFAULT_TRANSIENT)}; "
+                        "'during iteration' only from composite operations)")
+    p.add_argument("--no-default-transients", action="store_true",
+                   help="report the default by-design exceptions too (a bug whose only symptom is one of them)")
+    p.add_argument("--composite", action="append", default=[], metavar="LIST",
+                   help="operations that are not atomic (checked for impossible values, not linearizability), comma-separated")
+    p.add_argument("--state-key", choices=["auto", "sequence", "pickle"], default="auto",
+                   help="how the checker identifies replayed states: auto (pickle only for builtin containers whose pickle is "
+                        "their whole state), sequence (always exact), pickle (you assert the pickle is the whole state)")
+    p.add_argument("--allow-gil", action="store_true",
+                   help="check even if importing the target re-enabled the GIL on a free-threaded build (default: exit 3)")
+    p.add_argument("--keep-workdir", action="store_true",
+                   help="keep the scratch directory the child ran in (it calls every public method: files it writes land there)")
+    p.add_argument("--show-plan", action="store_true",
+                   help="print the plan: every operation kept (composite ones with why) and every one dropped, with its reason")
     p.add_argument("--mode", choices=["both", "lincheck", "hammer"], default="both")
     p.add_argument("--round-timeout", type=positive(float), default=5.0, help="a lincheck round longer than this is a hang (default 5 s)")
     p.add_argument("--learn-seconds", type=positive(float), default=3.0, help="cap on sequential learning time (default 3 s)")
@@ -83,9 +97,29 @@ def config_from(args: argparse.Namespace, seed: int) -> Config:
     return Config(
         target=args.target, seconds=args.seconds, seed=seed, threads=max(2, args.threads),
         ops=_split(args.ops) or None, exclude=_split(args.exclude), normaliser=args.normaliser,
-        transient=list(DEFAULT_TRANSIENT) + list(args.transient), mode=args.mode, round_timeout=args.round_timeout,
+        transient=list(args.transient), default_transients=not args.no_default_transients, composite=_split(args.composite),
+        state_key=args.state_key, allow_gil=args.allow_gil, mode=args.mode, round_timeout=args.round_timeout,
         learn_seconds=args.learn_seconds, replay_round=args.replay_round,
     )
+
+
+def show_plan(res: ZeroCodeResult) -> str:
+    """The plan as a reader wants it: operations kept, composite ones with why, dropped ones with why."""
+    plan = res.plan
+    if not plan:
+        return "  plan: none (the child stopped before learning finished)"
+    comp = plan.get("composite", {})
+    lines = [f"  plan: {len(plan.get('operations', []))} operations kept"
+             + (" (learning truncated at its time cap)" if plan.get("learning_truncated") else "")]
+    for name in plan.get("operations", []):
+        tags = [t for t, members in (("mutator", plan.get("mutators", [])), ("observer", plan.get("observers", []))) if name in members]
+        lines.append(f"    kept    {name}" + (f" [{', '.join(tags)}]" if tags else "")
+                     + (f" — composite: {comp[name]}" if name in comp else ""))
+    for name, why in sorted(plan.get("excluded", {}).items()):
+        lines.append(f"    dropped {name} — {why}")
+    if plan.get("results_not_compared"):
+        lines.append(f"    results not compared (nondeterministic alone): {', '.join(plan['results_not_compared'])}")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,13 +131,14 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
     records: list[dict] = []
+    interrupted = False
     out = None
     if args.jsonl:
         Path(args.jsonl).parent.mkdir(parents=True, exist_ok=True)
         out = open(args.jsonl, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole run, closed at its end
     try:
         for k in range(args.runs):
-            res = run_isolated(config_from(args, seed + k), args.path)
+            res = run_isolated(config_from(args, seed + k), args.path, keep_workdir=args.keep_workdir)
             if res.outcome == "bad_input":
                 print(f"ftlab-harness zerocode: error: {res.detail}", file=sys.stderr)
                 return EXIT_BAD_INPUT
@@ -113,14 +148,23 @@ def main(argv: list[str] | None = None) -> int:
                 out.write(json.dumps(record) + "\n")
                 out.flush()
             print(describe(res, args.quiet), flush=True)
+            dropped = res.plan.get("excluded", {}) if res.plan else {}
+            if args.show_plan:
+                print(show_plan(res), flush=True)
+            elif dropped and not args.quiet and k == 0:
+                print(f"  dropped {len(dropped)} operation(s): {', '.join(sorted(dropped))} (--show-plan says why)", flush=True)
     except KeyboardInterrupt:
+        interrupted = True
         print("ftlab-harness zerocode: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
         if out is not None:
             out.close()
-        if args.junit_xml and records:
-            write_junit(args.junit_xml, records, suite="ftlab-harness-zerocode")
+        if args.junit_xml and (records or interrupted):
+            # Interrupted: the run that was going (and those never started) must not read as passed.
+            unfinished = [{"kind": "zerocode", "target": args.target, "seed": seed + k}
+                          for k in range(len(records), args.runs)] if interrupted else []
+            write_junit(args.junit_xml, records + interrupted_rows(unfinished), suite="ftlab-harness-zerocode")
     if any(r["outcome"] not in ("pass", "skipped") for r in records):
         return EXIT_FINDINGS
     return EXIT_NOT_CHECKED if any(r["outcome"] == "skipped" for r in records) else EXIT_CLEAN

@@ -35,6 +35,7 @@ import ast
 import copy
 import functools
 import importlib
+import os
 import random
 import re
 import sys
@@ -62,7 +63,13 @@ from ftlab_harness.zerocode.ops import (
     raw_apply,
 )
 
+#: Exceptions CPython documents as possible under concurrency, by design, and where: a generator
+#: entered by two threads raises "already executing" (any operation); a container changed during
+#: an iteration raises "changed size during iteration" (only composite operations iterate: from
+#: a single atomic call it is a finding); an object with a live buffer export refuses a resize.
+#: `--no-default-transients` drops these; `--transient` adds patterns that apply everywhere.
 DEFAULT_TRANSIENT = ("ValueError:generator already executing", "RuntimeError:during iteration", "BufferError:")
+DEFAULT_TRANSIENT_SCOPE = {"RuntimeError:during iteration": "composite"}
 LEARN_OP_TIMEOUT = 0.5
 LEARN_SEQUENCES = 150  # a fixed count (not a time) so a seed regenerates the same plan and rounds
 SPIN = 3000  # start-line spins (about 50 µs) before blocking: overlap without starving a loaded machine
@@ -85,7 +92,11 @@ class Config:
     ops: list[str] | None = None  # explicit operation list (names or name(literals))
     exclude: list[str] = field(default_factory=list)
     normaliser: str | None = None  # module:function applied to every result before comparing
-    transient: list[str] = field(default_factory=lambda: list(DEFAULT_TRANSIENT))
+    transient: list[str] = field(default_factory=list)  # the user's patterns (everywhere), beside the defaults
+    default_transients: bool = True  # DEFAULT_TRANSIENT, each in its scope
+    composite: list[str] = field(default_factory=list)  # operations the user marks as not atomic
+    state_key: str = "auto"  # auto | sequence | pickle (see lincheck.Replayer)
+    allow_gil: bool = False  # run even if importing the target re-enabled the GIL on a free-threaded build
     mode: str = "both"  # both | lincheck | hammer
     hammer_every: int = 8
     long_every: int = 3  # every 3rd lincheck round: all threads x 12-30 operations (more overlap)
@@ -151,10 +162,13 @@ class Plan:
     truncated: bool = False  # learning hit its time cap: a replay may regenerate other rounds
     mutators: list[Template] = field(default_factory=list)
     observers: list[Template] = field(default_factory=list)
+    composite: dict[str, str] = field(default_factory=dict)  # operation -> why it is not atomic
+    observations: list[str] = field(default_factory=list)  # nondeterminism seen in rounds (never findings)
 
     def summary(self) -> dict[str, Any]:
         return {
-            "operations": sorted({t.name if t.kind != "setprop" else "set:" + t.name for t in self.templates}),
+            "operations": sorted({t.key for t in self.templates}),
+            "composite": dict(sorted(self.composite.items())),
             "excluded": self.excluded,
             "raises_alone": {k: sorted(v) for k, v in sorted(self.raises.items()) if v},
             "results_not_compared": sorted(self.nondeterministic),
@@ -391,14 +405,20 @@ def _sequentially_possible(factory: Callable[[], Any], scripts: list[list[Op]], 
 
 
 class _Transient:
-    def __init__(self, patterns: list[str]) -> None:
-        self.rules = []
-        for p in patterns:
+    """Exceptions that are by design under concurrency: `(type, message pattern, scope)` rules;
+    scope "composite" matches only calls of composite operations (see `ops.COMPOSITE_PROTOCOLS`)."""
+
+    def __init__(self, patterns: list[str], defaults: bool = True) -> None:
+        self.rules: list[tuple[str, re.Pattern[str] | None, str]] = []
+        scoped = [(p, DEFAULT_TRANSIENT_SCOPE.get(p, "all")) for p in DEFAULT_TRANSIENT] if defaults else []
+        for p, scope in scoped + [(p, "all") for p in patterns]:
             typ, _, msg = p.partition(":")
-            self.rules.append((typ.strip(), re.compile(re.escape(msg.strip())) if msg.strip() else None))
+            self.rules.append((typ.strip(), re.compile(re.escape(msg.strip())) if msg.strip() else None, scope))
+        self.composite: set[str] = set()  # names of the plan's composite operations
 
     def match(self, call: Call) -> bool:
-        return not call.ok and any(call.token[1] == t and (m is None or m.search(call.exc_message)) for t, m in self.rules)
+        return not call.ok and any(call.token[1] == t and (m is None or m.search(call.exc_message))
+                                   and (scope == "all" or call.op.name in self.composite) for t, m, scope in self.rules)
 
 
 @dataclass
@@ -408,6 +428,8 @@ class Progress:
     hammer_rounds: int = 0
     calls: int = 0
     undecided: int = 0
+    transient: int = 0  # calls dropped as by-design exceptions
+    observations: int = 0  # nondeterminism seen (never findings)
     check_seconds: float = 0.0
     learn_seconds: float = 0.0
 
@@ -555,9 +577,53 @@ def round_scenario(cfg: Config, plan: Plan, round_index: int) -> tuple[str, list
     return ("hammer" if hammer_round else "lincheck"), scripts
 
 
+class GilEnabled(Exception):
+    """Importing the target re-enabled the GIL on a free-threaded build: nothing would be checked
+    without it (the CLI exits 3, never clean)."""
+
+
+def gil_state() -> tuple[bool, bool]:
+    """(free-threaded build, GIL enabled now)."""
+    import sysconfig
+
+    free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    return free_threaded, bool(getattr(sys, "_is_gil_enabled", lambda: True)())
+
+
+def _leaves(token: Any, out: set[Any]) -> set[Any]:
+    """The scalars of a token (type tags included: they are strings on both sides)."""
+    stack = [token]
+    while stack:
+        t = stack.pop()
+        if isinstance(t, (tuple, frozenset, list)):
+            stack.extend(t)
+        else:
+            try:
+                out.add(t)
+            except TypeError:
+                out.add(repr(t))
+    return out
+
+
+def _structured(token: Any) -> bool:
+    """A token with elements (`normalise`'s container shapes), not a repr or a pickle."""
+    if not isinstance(token, tuple) or len(token) < 2:
+        return False
+    if token[1] in ("pickle",) or (len(token) == 2 and isinstance(token[1], (str, bytes))):
+        return False
+    return True
+
+
+def _no_overlap(calls: list[Call]) -> bool:
+    """Whether no two calls overlap in time: then one order exists, and a mismatch is
+    nondeterminism (or the replay's context), never a concurrency violation."""
+    rows = sorted(calls, key=lambda c: c.invoke_ns)
+    return all(a.response_ns < b.invoke_ns for a, b in zip(rows, rows[1:]))
+
+
 def run_in_process(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_round: Callable[[int], None] = lambda r: None) -> list[Finding]:
     """Learns, then runs rounds until the first finding or the time cap. `emit(kind, data)` gets
-    "plan", "progress" and "finding" events as they happen (the child streams them)."""
+    "plan", "progress", "observation" and "finding" events as they happen (the child streams them)."""
     findings: list[Finding] = []
     factory, literals = load_target(cfg.target)
     normaliser = load_callable(cfg.normaliser) if cfg.normaliser else None
@@ -565,6 +631,11 @@ def run_in_process(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_
         probe = factory()
     except BaseException as e:
         raise BadTarget(f"target {cfg.target!r}: the factory raised {type(e).__name__}: {e}") from None
+    free_threaded, gil = gil_state()
+    if free_threaded and gil and not cfg.allow_gil and os.environ.get("PYTHON_GIL") != "1":
+        raise GilEnabled(f"importing {cfg.target.split(':')[0]!r} re-enabled the GIL on this free-threaded interpreter "
+                         "(an extension without Py_mod_gil / gil_used = false): nothing would be checked without it. "
+                         "Declare the module free-threading safe, or pass --allow-gil to check it with the GIL on")
     values = Values()
     values.harvest(literals)
     try:
@@ -574,14 +645,23 @@ def run_in_process(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_
     if not templates:
         raise BadTarget(f"target {cfg.target!r}: no operations to run (discovered none, or all excluded)")
     apply = make_apply(normaliser)
+    lazy: set[str] = set()
     rng = random.Random(cfg.seed)
     t_learn = time.monotonic()
-    plan = learn(factory, templates, values, apply, rng, cfg.learn_seconds)
+    plan = learn(factory, templates, values, make_apply(normaliser, lazy.add), rng, cfg.learn_seconds)
     progress = Progress(learn_seconds=round(time.monotonic() - t_learn, 3))
-    transient = _Transient(cfg.transient)
-    rep = lincheck.Replayer(factory, apply)
+    plan.composite = {t.name: t.composite for t in plan.templates if t.composite}
+    for name in sorted(lazy):
+        plan.composite.setdefault(name, "returns an iterator or view (reading it iterates the object)")
+    for name in cfg.composite:
+        plan.composite[name] = "marked composite by the user"
+    composite = set(plan.composite)
+    mutator_names = {t.name for t in plan.mutators}
+    transient = _Transient(cfg.transient, cfg.default_transients)
+    transient.composite = composite
+    rep = lincheck.Replayer(factory, apply, fingerprint=cfg.state_key)
     plan.picklable = rep.use_pickle
-    emit("plan", dict(plan.summary(), learn_seconds=progress.learn_seconds))
+    emit("plan", dict(plan.summary(), learn_seconds=progress.learn_seconds, gil_enabled=gil, free_threaded=free_threaded))
 
     def compare(call: Call, ok: bool, token: Token) -> bool:
         try:
@@ -591,8 +671,86 @@ def run_in_process(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_
         except Exception:  # a corrupt recorded result (SystemError from ==) matches nothing
             return False
 
+    def elapsed() -> float:
+        return round(time.monotonic() - started, 3)
+
+    def unexpected(calls: list[Call], scripts: list[list[Op]], round_index: int) -> Finding | None:
+        """An exception type the operation never raised alone, nor in sequential orders of the round."""
+        for c in calls:
+            if c.ok or c.token[1] in plan.raises.get(c.op.name, set()):
+                continue
+            if _sequentially_possible(factory, scripts, c, apply, random.Random(round_index), plan):
+                continue  # a state learning never reached, not a concurrency effect
+            return Finding("unexpected_exception",
+                           f"{c.op.label()} raised {c.token[1]}: {c.exc_message} under concurrency; run alone it "
+                           f"raises only {sorted(plan.raises.get(c.op.name, set())) or 'nothing'} (also in "
+                           f"{VERIFY_ORDERS} sequential orders of this round's operations)",
+                           elapsed(), cfg.seed, round_index, op=c.op.label())
+        return None
+
+    def impossible(comp: list[Call], atomic: list[Call], order: list[int], scripts: list[list[Op]],
+                   mutating: bool, round_index: int) -> Finding | None:
+        """The weaker check of composite operations: a value no state held.
+
+        Observers (iteration, views, pickles, copies): every scalar they return must be one the
+        object held in a state of the witness order, was given as an argument, or returned from an
+        atomic call. Composite mutators (a shared iterator's `next`): every result must be one
+        that some sequential order of the round's operations returns (skipping and repeating are
+        by design; inventing is not).
+        """
+        if not comp:
+            return None
+        if mutating:
+            seen: dict[str, set[Any]] = {}
+            orng = random.Random(round_index)
+            for _ in range(VERIFY_ORDERS // 3):
+                obj = factory()
+                cursors = [0] * len(scripts)
+                live = [t for t in range(len(scripts)) if scripts[t]]
+                while live:
+                    t = orng.choice(live)
+                    op = scripts[t][cursors[t]]
+                    cursors[t] += 1
+                    if cursors[t] == len(scripts[t]):
+                        live.remove(t)
+                    ok, token = apply(obj, op)
+                    if ok:
+                        seen.setdefault(op.name, set()).add(token)
+            for c in comp:
+                if c.ok and c.token not in seen.get(c.op.name, set()) and c.op.name in plan.composite:
+                    return Finding("impossible_value",
+                                   f"{c.op.label()} returned {c.token!r}, a value no sequential order of this round's "
+                                   f"operations returns ({plan.composite[c.op.name]}: skipping or repeating is by "
+                                   "design, inventing is not)", elapsed(), cfg.seed, round_index, op=c.op.label(),
+                                   history=History(comp + atomic, cfg.seed, round_index).describe())
+            return None
+        universe: set[Any] = set()
+        for c in comp + atomic:
+            _leaves(c.op.args, universe)
+            _leaves(tuple(v for _, v in c.op.kwargs), universe)
+        for c in atomic:
+            _leaves(c.token, universe)
+        ops = {c.op.label(): c.op for c in comp}
+        obj = factory()
+        for op in ops.values():
+            _leaves(apply(obj, op)[1], universe)
+        for i in order:
+            apply(obj, atomic[i].op)
+            for op in ops.values():
+                _leaves(apply(obj, op)[1], universe)
+        for c in comp:
+            if not c.ok or not _structured(c.token):
+                continue  # a scalar (a pickle, a repr) cannot be read element by element
+            extra = _leaves(c.token, set()) - universe
+            if extra:
+                return Finding("impossible_value",
+                               f"{c.op.label()} returned {sorted(map(repr, extra))[:5]}, value(s) the object never held "
+                               f"in any state of this round ({plan.composite.get(c.op.name, 'composite')}; its other "
+                               "elements are not compared)", elapsed(), cfg.seed, round_index, op=c.op.label(),
+                               history=History(sorted(comp + atomic, key=lambda x: x.invoke_ns), cfg.seed, round_index).describe())
+        return None
+
     pool = _Pool(max(2, cfg.threads), normaliser)
-    gil = getattr(sys, "_is_gil_enabled", lambda: True)()
     switch = 1e-6 if gil else None
     old_switch = sys.getswitchinterval()
     started = time.monotonic()
@@ -615,47 +773,50 @@ def run_in_process(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_
             if calls is None:
                 f = Finding("hang", f"a {kind} round did not finish within {timeout:.1f} s (hang or deadlock); "
                             f"operations: " + "; ".join(f"t{t}: " + ", ".join(op.label() for op in s[:8]) for t, s in enumerate(scripts)),
-                            round(time.monotonic() - started, 3), cfg.seed, round_index)
+                            elapsed(), cfg.seed, round_index)
                 raise Hang(f)
             if kind == "lincheck" and plan.observers:
                 calls.extend(_final_reads(obj, plan, len(scripts), normaliser, random.Random(round_index)))
             progress.calls += len(calls)
             kept = [c for c in calls if not transient.match(c)]
+            progress.transient += len(calls) - len(kept)
             finding: Finding | None = None
+            comp = [c for c in kept if c.op.name in composite]
+            atomic = [c for c in kept if c.op.name not in composite]
+            comp_mutating = any(c.op.name in mutator_names for c in comp)
             if kind == "hammer":
                 progress.hammer_rounds += 1
-                for c in kept:
-                    if c.ok or c.token[1] in plan.raises.get(c.op.name, set()):
-                        continue
-                    if _sequentially_possible(factory, scripts, c, apply, random.Random(round_index), plan):
-                        continue  # a state learning never reached, not a concurrency effect
-                    finding = Finding("unexpected_exception",
-                                      f"{c.op.label()} raised {c.token[1]}: {c.exc_message} under concurrency; run alone it "
-                                      f"raises only {sorted(plan.raises.get(c.op.name, set())) or 'nothing'} (also in "
-                                      f"{VERIFY_ORDERS} sequential orders of this round's operations)",
-                                      round(time.monotonic() - started, 3), cfg.seed, round_index, op=c.op.label())
-                    break
+                finding = unexpected(kept, scripts, round_index)
+            elif comp_mutating:  # a shared iterator: no order is promised, so no linearizability
+                progress.lincheck_rounds += 1
+                finding = unexpected(kept, scripts, round_index) or impossible(comp, atomic, [], scripts, True, round_index)
             else:
                 progress.lincheck_rounds += 1
                 t0 = time.perf_counter()
-                verdict = lincheck.check(kept, rep, compare, cfg.max_nodes, cfg.check_seconds)
+                verdict = lincheck.check(atomic, rep, compare, cfg.max_nodes, cfg.check_seconds)
                 progress.check_seconds += time.perf_counter() - t0
                 if verdict.linearizable is None:
                     progress.undecided += 1
+                    finding = unexpected(comp, scripts, round_index)
                 elif verdict.linearizable:
-                    for c in kept:
+                    for c in atomic:
                         if not c.ok:
                             plan.raises.setdefault(c.op.name, set()).add(c.token[1])
+                    finding = unexpected(comp, scripts, round_index) or impossible(
+                        comp, atomic, verdict.order, scripts, False, round_index)
+                elif _no_overlap(atomic):
+                    _note_nondeterminism(plan, atomic, rep, emit, round_index)
+                    progress.observations += 1
                 else:
-                    small = lincheck.minimise(kept, rep, compare, cfg.max_nodes)
+                    small = lincheck.minimise(atomic, rep, compare, cfg.max_nodes)
                     new_exc = sorted({c.token[1] for c in small if not c.ok and c.token[1] not in plan.raises.get(c.op.name, set())})
                     finding = Finding(
                         "not_linearizable",
-                        f"{len(small)} of {len(kept)} calls have no sequential explanation"
+                        f"{len(small)} of {len(atomic)} calls have no sequential explanation"
                         + (f" (raised {', '.join(new_exc)}, never raised alone)" if new_exc else ""),
-                        round(time.monotonic() - started, 3), cfg.seed, round_index,
+                        elapsed(), cfg.seed, round_index,
                         history=History(small, cfg.seed, round_index).describe(),
-                        extra={"full_history": History(kept, cfg.seed, round_index).describe()},
+                        extra={"full_history_calls": len(atomic)},
                     )
             if finding is not None:
                 finding.extra.update(progress=vars(progress).copy())
@@ -673,3 +834,22 @@ def run_in_process(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_
     progress.check_seconds = round(progress.check_seconds, 4)
     emit("progress", dict(vars(progress), seconds=round(time.monotonic() - started, 3), final=True))
     return findings
+
+
+def _note_nondeterminism(plan: Plan, calls: list[Call], rep: lincheck.Replayer, emit: Callable[[str, dict[str, Any]], None],
+                         round_index: int) -> None:
+    """A history with no overlapping calls that its one sequential order does not reproduce: the
+    first call whose replayed outcome differs depends on something besides the calls (time, the
+    calling thread, its stack). Its results are not compared from now on; an observation, never a
+    finding."""
+    obj = rep.factory()
+    for c in sorted(calls, key=lambda x: x.invoke_ns):
+        ok, token = rep.apply(obj, c.op)
+        if ok != c.ok or token != c.token:
+            plan.nondeterministic.add(c.op.name)
+            text = (f"round {round_index}: {c.op.label()} gave {c.describe()} in a history with no overlapping calls, "
+                    f"but {'-> ' + repr(token) if ok else 'raised ' + str(token[1])} when replayed in the same order: "
+                    "its outcome depends on more than the calls (results no longer compared)")
+            plan.observations.append(text)
+            emit("observation", {"detail": text, "op": c.op.name, "round": round_index})
+            return

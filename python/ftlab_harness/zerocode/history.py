@@ -29,7 +29,7 @@ from typing import Any, Callable
 SCHEMA_VERSION = 1
 
 # Memory addresses and object ids in reprs differ between the concurrent run and its replay.
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]+|(?<=id=')\d+(?=')|(?<![\w.])\d{9,}(?![\w.])")
+ADDRESS = re.compile(r"0x[0-9a-fA-F]+|(?<=id=')\d+(?=')|(?<![\w.])\d{9,}(?![\w.])")
 
 Token = Any  # a nested tuple of str/int/float/bytes/bool/None/frozenset (see `normalise`)
 
@@ -39,7 +39,7 @@ class Op:
     """One operation: `kind` says how `name` is applied (see `ops.apply`), with `args`/`kwargs`."""
 
     name: str
-    kind: str = "method"  # method | property | setprop | protocol | call
+    kind: str = "method"  # method | property | setprop | delattr | protocol | call
     args: tuple[Any, ...] = ()
     kwargs: tuple[tuple[str, Any], ...] = ()
 
@@ -49,6 +49,8 @@ class Op:
             return f".{self.name}"
         if self.kind == "setprop":
             return f".{self.name} = {_short(self.args[0])}"
+        if self.kind == "delattr":
+            return f"del .{self.name}"
         parts = [_short(a) for a in self.args] + [f"{k}={_short(v)}" for k, v in self.kwargs]
         return f"{self.name}({', '.join(parts)})"
 
@@ -155,6 +157,8 @@ def normalise(value: Any, target: Any = None, depth: int = 0) -> Token:
         return (t.__name__, tuple((normalise(k, target, depth + 1), normalise(v, target, depth + 1)) for k, v in value.items()))
     if isinstance(value, (set, frozenset)):
         return (t.__name__, frozenset(normalise(v, target, depth + 1) for v in value))
+    if isinstance(value, _abc.ValuesView):  # dict.values(): the values in order (read by iterating)
+        return (t.__name__, tuple(normalise(v, target, depth + 1) for v in value))
     if isinstance(value, (_abc.Mapping, _abc.Set)) and not isinstance(value, dict):
         # a hash map's iteration order is unspecified (rpds.HashTrieMap): compare contents, as == does
         try:
@@ -169,7 +173,7 @@ def normalise(value: Any, target: Any = None, depth: int = 0) -> Token:
             return (t.__name__, "pickle", pickle.dumps(value, protocol=4))
         except BaseException:
             pass
-    return (t.__name__, _ADDRESS.sub("#", text))
+    return (t.__name__, ADDRESS.sub("#", text))
 
 
 def exception_token(exc: BaseException) -> Token:

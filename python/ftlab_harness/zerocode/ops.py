@@ -22,6 +22,7 @@ the checker, so the two can never disagree on what an operation means.
 from __future__ import annotations
 
 import ast
+import collections.abc as _abc
 import inspect
 import itertools
 import os
@@ -33,13 +34,30 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ftlab_harness.zerocode.history import Op, Token, exception_token, normalise
+from ftlab_harness.zerocode.history import ADDRESS, Op, Token, exception_token, normalise
 
 ITER_CAP = 256
 PROTOCOLS = ("iter", "next", "len", "getitem", "setitem", "delitem", "contains", "repr", "pickle", "call")
 DUNDER = {"__iter__": "iter", "__next__": "next", "__len__": "len", "__getitem__": "getitem", "__setitem__": "setitem",
           "__delitem__": "delitem", "__contains__": "contains", "__repr__": "repr", "__reduce__": "pickle", "__call__": "call"}
 DATA_TYPES = (int, float, str, bytes, bool, type(None), list, tuple, dict, set, frozenset)
+
+#: The atomicity model (docs/zerocode.md, "What is atomic"). CPython's free-threaded build makes
+#: single operations on builtin containers atomic (a per-object critical section) but not
+#: iteration, and nothing that iterates: views, pickling, copies, container reprs. Their results
+#: are not checked for linearizability, only for values that no state ever held (and for crashes,
+#: hangs and exceptions never raised alone).
+COMPOSITE_PROTOCOLS = {"iter": "iteration (one `next` at a time)", "pickle": "pickling iterates the contents"}
+COMPOSITE_METHODS = {"copy": "a copy iterates the contents", "__copy__": "a copy iterates the contents",
+                     "tolist": "a conversion iterates the contents", "to_list": "a conversion iterates the contents"}
+
+
+def is_lazy_result(value: Any) -> bool:
+    """An iterator, generator or view: reading it (which `normalise` does) iterates the object."""
+    if isinstance(value, (str, bytes, bytearray, list, tuple, dict, set, frozenset)):
+        return False
+    return isinstance(value, (_abc.Iterator, _abc.MappingView)) or type(value).__name__.endswith(("iterator", "_keys", "_values", "_items"))
+
 
 Gen = Callable[[random.Random, "Values"], "tuple[tuple[Any, ...], tuple[tuple[str, Any], ...]]"]
 
@@ -143,7 +161,7 @@ NAME_KINDS = {
 
 def kind_of_annotation(text: str) -> str | None:
     """Maps an annotation's source text to a generator kind (None: no idea)."""
-    t = text.replace(" ", "").replace("typing.", "")
+    t = text.replace(" ", "").replace("typing.", "").replace("builtins.", "").replace("_typeshed.", "")
     if t in ("", "Any", "object", "_empty"):
         return None
     for opt in ("Optional[", ):
@@ -182,6 +200,12 @@ class Template:
     fixed: Op | None = None  # an explicit op with literal arguments: always exactly this
     source: str = ""  # where the arguments came from (stub, hints, signature, guess, explicit)
     zero_arg: bool = False  # a method known to take no arguments (an observer candidate)
+    composite: str = ""  # why the operation is not atomic (see `COMPOSITE_PROTOCOLS`); "" = atomic
+
+    @property
+    def key(self) -> str:
+        """The name a plan shows: `set:x` / `del:x` for attribute writes, else the name."""
+        return {"setprop": "set:", "delattr": "del:"}.get(self.kind, "") + self.name
 
     @property
     def no_arguments(self) -> bool:
@@ -228,6 +252,8 @@ def _params_from_signature(sig: inspect.Signature, hints: dict[str, str]) -> lis
     for p in sig.parameters.values():
         if p.name in ("self", "cls") or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
+        if p.name.startswith("_") and p.default is not inspect.Parameter.empty:
+            continue  # private knobs (pydantic's `_parent_namespace_depth` reads the caller's stack)
         hint = hints.get(p.name)
         if hint is None and p.annotation is not inspect.Parameter.empty:
             hint = p.annotation if isinstance(p.annotation, str) else getattr(p.annotation, "__name__", str(p.annotation))
@@ -296,6 +322,10 @@ def stub_hints(cls: type) -> tuple[dict[str, dict[str, str]], str]:
             if isinstance(f, ast.FunctionDef):
                 a = f.args
                 out[f.name] = {x.arg: ast.unparse(x.annotation) for x in a.posonlyargs + a.args + a.kwonlyargs if x.annotation is not None}
+                positional = a.posonlyargs + a.args
+                with_default = [x.arg for x in positional[len(positional) - len(a.defaults):]] if a.defaults else []
+                with_default += [x.arg for x, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None]
+                out[f.name + "/defaults"] = {x: "" for x in with_default}  # names only: values are not needed
         return out, f"{os.path.basename(path)}:{match[0].name}"
     return {}, ""
 
@@ -319,6 +349,7 @@ def discover(obj: Any, include: Iterable[str] | None = None, exclude: Iterable[s
     cls = type(obj)
     stub, stub_src = stub_hints(cls)
     found: dict[str, Template] = {}
+    iterator = _is_iterator(obj)
     for name in dir(obj):
         if name.startswith("_"):
             continue
@@ -328,8 +359,9 @@ def discover(obj: Any, include: Iterable[str] | None = None, exclude: Iterable[s
             continue
         if inspect.isdatadescriptor(static):
             found[name] = Template(name, "property", source="descriptor")
-            if isinstance(static, property) and static.fset is not None:
-                found["set:" + name] = Template(name, "setprop", [lambda r, v: ((v.any(r),), ())], source="property setter")
+            if not isinstance(static, property) or static.fset is not None:
+                # a property setter, or a C/PyO3 getset or member: learning drops it if read-only
+                found["set:" + name] = Template(name, "setprop", [lambda r, v: ((v.any(r),), ())], source="attribute setter")
             continue
         try:
             with warnings.catch_warnings():
@@ -339,12 +371,20 @@ def discover(obj: Any, include: Iterable[str] | None = None, exclude: Iterable[s
             continue
         if inspect.ismethod(value) or inspect.isbuiltin(value) or inspect.ismethoddescriptor(static) or inspect.isfunction(static) \
                 or type(static).__name__ in ("method_descriptor", "classmethod_descriptor", "builtin_function_or_method"):
-            if isinstance(static, (staticmethod, classmethod)) or inspect.isclass(value):
+            if inspect.isclass(value):
                 continue
-            found[name] = _method_template(name, value, stub.get(name), stub_src)
+            if inspect.isclass(obj) and inspect.isfunction(static):
+                continue  # an instance method of a class target needs an instance
+            found[name] = _method_template(name, value, stub.get(name), stub_src, stub.get(name + "/defaults", {}))
+            if name in COMPOSITE_METHODS:
+                found[name].composite = COMPOSITE_METHODS[name]
+            elif iterator and name in ("send",):
+                found[name].composite = "a shared generator may skip or repeat items (documented)"
         elif isinstance(value, DATA_TYPES) or type(value).__name__ == "deque":
             found[name] = Template(name, "property", source="attribute")
-    iterator = _is_iterator(obj)
+            if name in getattr(obj, "__dict__", {}):  # an instance attribute: assignment and deletion too
+                found["set:" + name] = Template(name, "setprop", [lambda r, v: ((v.any(r),), ())], source="instance attribute")
+                found["del:" + name] = Template(name, "delattr", source="instance attribute")
     for dunder, proto in DUNDER.items():
         if proto == "iter" and (iterator or not _type_defines(obj, "__iter__")):
             continue
@@ -360,6 +400,12 @@ def discover(obj: Any, include: Iterable[str] | None = None, exclude: Iterable[s
         elif proto not in ("repr",) and not _type_defines(obj, dunder):
             continue
         found[proto] = _protocol_template(proto, obj)
+        if proto in COMPOSITE_PROTOCOLS:
+            found[proto].composite = COMPOSITE_PROTOCOLS[proto]
+        elif proto == "repr" and (_type_defines(obj, "__len__") or _type_defines(obj, "__iter__")):
+            found[proto].composite = "a container's repr iterates its contents"
+        elif proto == "next" and iterator:
+            found[proto].composite = "a shared iterator may skip or repeat items (documented)"
     names = set(found)
     if include is not None:
         chosen: dict[str, Template] = {}
@@ -371,7 +417,8 @@ def discover(obj: Any, include: Iterable[str] | None = None, exclude: Iterable[s
     return [t for key, t in found.items() if key not in drop and t.name not in drop and (include is not None or key in names)]
 
 
-def _method_template(name: str, value: Any, stub_params: dict[str, str] | None, stub_src: str) -> Template:
+def _method_template(name: str, value: Any, stub_params: dict[str, str] | None, stub_src: str,
+                     stub_defaults: dict[str, str] | None = None) -> Template:
     hints: dict[str, str] = dict(stub_params or {})
     source = f"stub {stub_src}" if stub_params is not None else "signature"
     try:
@@ -379,7 +426,9 @@ def _method_template(name: str, value: Any, stub_params: dict[str, str] | None, 
     except (TypeError, ValueError):
         sig = None
     if sig is None and stub_params is not None:
-        params = [Param(p, kind_of_annotation(h) or NAME_KINDS.get(p, "any")) for p, h in stub_params.items() if p != "self"]
+        defaults = stub_defaults or {}
+        params = [Param(p, kind_of_annotation(h) or NAME_KINDS.get(p, "any"), has_default=p in defaults)
+                  for p, h in stub_params.items() if p not in ("self", "cls") and not (p.startswith("_") and p in defaults)]
         return Template(name, "method", [params_gen(params)], source=source, zero_arg=not params)
     if sig is None:
         return Template(name, "method", _guess_gens(), source="guess (no signature)")
@@ -464,6 +513,9 @@ def raw_apply(obj: Any, op: Op) -> Any:
     if kind == "setprop":
         setattr(obj, name, op.args[0])
         return None
+    if kind == "delattr":
+        delattr(obj, name)
+        return None
     if name == "iter":
         return list(itertools.islice(iter(obj), ITER_CAP))
     if name == "next":
@@ -481,7 +533,7 @@ def raw_apply(obj: Any, op: Op) -> Any:
     if name == "contains":
         return op.args[0] in obj
     if name == "repr":
-        return repr(obj)
+        return ADDRESS.sub("#", repr(obj))  # an address differs between the run and its replay
     if name == "pickle":
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -491,12 +543,17 @@ def raw_apply(obj: Any, op: Op) -> Any:
     raise ValueError(f"unknown operation kind {kind}:{name}")
 
 
-def make_apply(normaliser: Callable[[Any], Any] | None = None) -> Callable[[Any, Op], tuple[bool, Token]]:
-    """`apply(obj, op) -> (ok, token)`: the outcome normalised (by `normaliser` first, if given)."""
+def make_apply(normaliser: Callable[[Any], Any] | None = None,
+               on_lazy: Callable[[str], None] | None = None) -> Callable[[Any, Op], tuple[bool, Token]]:
+    """`apply(obj, op) -> (ok, token)`: the outcome normalised (by `normaliser` first, if given).
+    `on_lazy(name)` is told of an operation that returned an iterator or view (learning marks it
+    composite: reading the result iterates the object)."""
 
     def apply(obj: Any, op: Op) -> tuple[bool, Token]:
         try:
             value = raw_apply(obj, op)
+            if on_lazy is not None and is_lazy_result(value):
+                on_lazy(op.name)
             if normaliser is not None:
                 value = normaliser(value)
             return True, normalise(value, obj)

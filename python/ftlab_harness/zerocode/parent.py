@@ -21,6 +21,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,7 +38,8 @@ from ftlab_harness.zerocode.hammer import Config
 
 SCHEMA_VERSION = 1
 #: finding kind -> the harness's outcome word (`ftlab_harness.exitcodes`, JUnit failure types)
-HARNESS_OUTCOME = {"crash": "crash", "hang": "timeout", "not_linearizable": "violation", "unexpected_exception": "violation"}
+HARNESS_OUTCOME = {"crash": "crash", "hang": "timeout", "not_linearizable": "violation", "unexpected_exception": "violation",
+                   "impossible_value": "violation"}
 STACKS_KEEP = 6000
 
 
@@ -59,6 +62,9 @@ class ZeroCodeResult:
     returncode: int = 0
     interpreter: str = ""
     gil_enabled: bool | None = None
+    round: int | None = None  # the round to replay (the finding's, or the one in flight at a crash or hang)
+    observations: list[str] = field(default_factory=list)  # nondeterminism seen (never findings)
+    workdir: str = ""  # the scratch directory the child ran in, when kept (--keep-workdir)
     kind: str = "zerocode"
     schema_version: int = SCHEMA_VERSION
 
@@ -76,7 +82,8 @@ class ZeroCodeResult:
             outcome = {"clean": "pass", "not_checked": "skipped"}.get(self.outcome, "error")
         data.update(outcome=outcome, zerocode_outcome=self.outcome, detail=describe(self),
                     detector=f"zerocode:{self.finding_kind}" if self.finding_kind else None,
-                    rounds=self.progress.get("rounds"), scenario=f"zerocode {self.target}")
+                    rounds=self.progress.get("rounds") if self.progress.get("rounds") is not None
+                    else (self.round + 1 if self.round is not None else 0), scenario=f"zerocode {self.target}")
         return data
 
     @classmethod
@@ -95,9 +102,26 @@ def _stacks(stderr: str) -> str:
     return text[:STACKS_KEEP]
 
 
-def run_isolated(cfg: Config, extra_paths: Sequence[str] = (), timeout: float | None = None) -> ZeroCodeResult:
-    """Runs `cfg` in `python -X faulthandler -m ftlab_harness.zerocode.child`; see module docstring."""
+def run_isolated(cfg: Config, extra_paths: Sequence[str] = (), timeout: float | None = None,
+                 keep_workdir: bool = False) -> ZeroCodeResult:
+    """Runs `cfg` in `python -X faulthandler -m ftlab_harness.zerocode.child`; see module docstring.
+
+    The child runs in a fresh scratch directory (it calls every public method with generated
+    values: a `tofile`/`dump` would write into the caller's directory), removed afterwards unless
+    `keep_workdir`; the caller's directory is on its PYTHONPATH, so targets import as before."""
     timeout = timeout or cfg.seconds + cfg.learn_seconds + 4 * cfg.round_timeout + 30.0
+    workdir = tempfile.mkdtemp(prefix="ftlab-zerocode-workdir-")
+    try:
+        res = _run_in(cfg, extra_paths, timeout, workdir)
+    finally:
+        if not keep_workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+    if keep_workdir:
+        res.workdir = workdir
+    return res
+
+
+def _run_in(cfg: Config, extra_paths: Sequence[str], timeout: float, workdir: str) -> ZeroCodeResult:
     with tempfile.TemporaryDirectory(prefix="zerocode-") as tmp:
         spec_path = os.path.join(tmp, "spec.json")
         events_path = os.path.join(tmp, "events.jsonl")
@@ -107,7 +131,8 @@ def run_isolated(cfg: Config, extra_paths: Sequence[str] = (), timeout: float | 
         cmd = [sys.executable, "-X", "faulthandler", "-m", "ftlab_harness.zerocode.child", spec_path, events_path]
         t0 = time.monotonic()
         with open(err_path, "w+b") as err:
-            proc = subprocess.Popen(cmd, stdout=err, stderr=err, stdin=subprocess.DEVNULL, env=child_env(list(extra_paths)))
+            proc = subprocess.Popen(cmd, stdout=err, stderr=err, stdin=subprocess.DEVNULL, cwd=workdir,
+                                    env=child_env([os.path.abspath(p) for p in extra_paths] + [os.getcwd()]))
             rc, timed_out_at = wait_or_abort(proc, timeout)
             killed = timed_out_at is not None
             end_wall = time.time()
@@ -122,7 +147,16 @@ def run_isolated(cfg: Config, extra_paths: Sequence[str] = (), timeout: float | 
                         events.append(json.loads(line))
                     except ValueError:
                         pass  # a line cut by a crash
-    return interpret(cfg, events, rc, stderr, wall, end_wall, killed)
+        in_flight = None
+        try:
+            with open(events_path + ".round", encoding="ascii") as f:
+                in_flight = int(f.read().strip() or "x")
+        except (OSError, ValueError):
+            pass
+    res = interpret(cfg, events, rc, stderr, wall, end_wall, killed)
+    if res.round is None and res.outcome == "finding":
+        res.round = in_flight
+    return res
 
 
 def interpret(cfg: Config, events: list[dict[str, Any]], rc: int, stderr: str, wall: float, end_wall: float,
@@ -133,7 +167,10 @@ def interpret(cfg: Config, events: list[dict[str, Any]], rc: int, stderr: str, w
     plan = next((e for e in events if e["event"] == "plan"), None)
     start_wall = plan["wall"] if plan else None
     if plan:
-        res.plan = {k: v for k, v in plan.items() if k not in ("event", "wall")}
+        res.plan = {k: v for k, v in plan.items() if k not in ("event", "wall", "gil_enabled", "free_threaded")}
+        res.gil_enabled = plan.get("gil_enabled")
+    res.observations = [e["detail"] for e in events if e["event"] == "observation"]
+    not_checked = next((e for e in events if e["event"] == "not_checked"), None)
     progress = [e for e in events if e["event"] == "progress"]
     if progress:
         res.progress = {k: v for k, v in progress[-1].items() if k not in ("event", "wall")}
@@ -143,6 +180,7 @@ def interpret(cfg: Config, events: list[dict[str, Any]], rc: int, stderr: str, w
     since_start = round(end_wall - start_wall, 3) if start_wall else round(wall, 3)
     if killed or rc == EXIT_HANG or (rc == 1 and "Timeout (" in stderr):
         first = res.findings[0] if res.findings and res.findings[0]["kind"] == "hang" else None
+        res.round = first.get("round") if first else None
         res.outcome, res.finding_kind = "finding", "hang"
         res.detail = first["detail"] if first else (
             "the child's main thread was stuck (faulthandler timeout)" if not killed else f"still running after {wall:.0f} s")
@@ -156,10 +194,13 @@ def interpret(cfg: Config, events: list[dict[str, Any]], rc: int, stderr: str, w
         res.stacks = _stacks(stderr)
     elif bad is not None:
         res.outcome, res.detail = "bad_input", bad["detail"]
+    elif not_checked is not None:
+        res.outcome, res.detail = "not_checked", not_checked["detail"]
     elif res.findings:
         f = res.findings[0]
         res.outcome, res.finding_kind, res.detail = "finding", f["kind"], f["detail"]
         res.seconds_to_detect, res.history = f["seconds_to_detect"], f.get("history", "")
+        res.round = f.get("round")
     elif error is not None:
         res.outcome, res.detail = "error", error["detail"]
         res.stacks = error.get("traceback", "")[-STACKS_KEEP:]
@@ -175,19 +216,24 @@ def describe(res: ZeroCodeResult, quiet: bool = False) -> str:
     prog = res.progress
     work = (f"{prog.get('rounds', 0)} rounds ({prog.get('lincheck_rounds', 0)} checked, {prog.get('hammer_rounds', 0)} hammer), "
             f"{prog.get('calls', 0)} calls")
+    notes = "".join(f"\n  observation (not a finding): {o}" for o in res.observations[:3]) if not quiet else ""
+    if res.workdir and not quiet:
+        notes += f"\n  scratch directory kept: {res.workdir}"
     if res.outcome == "clean":
-        return head + f"no finding; {work}, {res.wall_seconds:.1f} s"
+        return head + f"no finding; {work}, {res.wall_seconds:.1f} s" + notes
     if res.outcome in ("bad_input", "error", "not_checked"):
-        return head + f"{res.outcome}: {res.detail.splitlines()[0] if res.detail else ''}"
+        return head + f"{res.outcome}: {res.detail.splitlines()[0] if res.detail else ''}" + notes
     line = head + f"FOUND {res.finding_kind} after {res.seconds_to_detect} s: {res.detail.splitlines()[0][:300]}"
     if quiet:
         return line
-    parts = [line, f"  {work}; replay: --seed {res.seed} --replay-round {res.findings[0].get('round') if res.findings else '?'}"]
+    replay = (f"ftlab-harness zerocode {shlex.quote(res.target)} --seed {res.seed} --replay-round {res.round}"
+              if res.round is not None else "(no round recorded: the child died before its first round)")
+    parts = [line, f"  {work}; replay: {replay}"]
     if res.history:
         parts.append("  minimised history (times from the first call):\n" + res.history)
     if res.stacks:
         parts.append("  stacks:\n" + "\n".join("    " + s for s in res.stacks.splitlines()[:60]))
-    return "\n".join(parts)
+    return "\n".join(parts) + notes
 
 
 def assert_no_finding(target: str, extra_paths: Sequence[str] = (), **config: Any) -> ZeroCodeResult:

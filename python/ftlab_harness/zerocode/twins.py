@@ -47,6 +47,7 @@ TWINS: list[tuple[str, str, dict[str, Any]]] = [
     ("lost_wakeup_once", "ftlab._seeded:LostWakeupOnceResource(iter(range(10**9)).__next__)", ONCE_OPTS),
     ("mutex_across_callback", "ftlab._seeded:MutexHeldEventBus()", {}),
     ("lost_snapshot_update", "ftlab._seeded:UnserializedSnapshotMap()", {}),
+    ("lost_race_publishes", "ftlab._seeded:RepublishingSnapshotMap()", {}),
     ("non_unique_thread_slot", "ftlab._seeded:NonUniqueSlotCounter()", PER_THREAD_OPTS),
     ("racy_statistics", "ftlab._seeded:RacyStatsCounter()", {}),
 ]

@@ -179,6 +179,19 @@ def case_for(record: Mapping[str, Any]) -> Optional[JunitCase]:
     return None
 
 
+#: The detail of the record standing for a run cut short by Ctrl-C (a `<failure type="interrupted">`).
+INTERRUPTED = "interrupted (SIGINT / Ctrl-C) while this ran: no result, not a pass"
+NOT_RUN = "not run: the run was interrupted (SIGINT / Ctrl-C)"
+
+
+def interrupted_rows(unfinished: Sequence[Mapping[str, Any]]) -> List[Dict[str, Any]]:
+    """Rows for the JUnit file of an interrupted run: `unfinished` are the records (kind and
+    name fields) of what had not finished, the one running first. It becomes a failure of type
+    `interrupted` (never a pass); the others `skipped` (not run)."""
+    return [dict(r, outcome="interrupted" if i == 0 else "skipped", detail=INTERRUPTED if i == 0 else NOT_RUN)
+            for i, r in enumerate(unfinished)]
+
+
 def write_junit(path: Union[str, os.PathLike], records: Sequence[Mapping[str, Any]], suite: str = "ftlab-harness") -> JunitReport:
     """Writes one testsuite with a testcase per result record; returns what was written."""
     cases = [c for c in (case_for(r) for r in records) if c is not None]

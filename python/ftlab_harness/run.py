@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import IO, List, Optional, Tuple
 
 from ftlab_harness import summary
+from ftlab_harness.api import Scenario
 from ftlab_harness.exitcodes import run_status
-from ftlab_harness.loader import Source, file_folders, load, select, sources_from
+from ftlab_harness.loader import Source, file_folders, load, select, sources_from, split_target
 from ftlab_harness.records import JsonlWriter, RunSpec, StressRunRecord
 from ftlab_harness.runner import check_targets, interpreter_info, run_child
 
@@ -71,6 +72,18 @@ def spec_for(options: RunOptions, source: Source, scenario: str, target: str, re
     )
 
 
+def _write_interrupted_junit(options: RunOptions, interpreter: str, done: List[dict],
+                             left: List[Tuple[int, Scenario, Source]]) -> None:
+    """The JUnit file of a run stopped by Ctrl-C: what finished, the interrupted scenario as a
+    failure (type `interrupted`), the ones never started as skipped."""
+    from ftlab_harness.junit import interrupted_rows, write_junit
+
+    unfinished = [{"kind": "stress-run", "scenario": sc.name, "repeat": repeat, "label": options.label,
+                   "interpreter": interpreter, "threads": options.threads, "seed": options.seed + repeat}
+                  for repeat, sc, _ in left]
+    write_junit(options.junit_xml or "", list(done) + interrupted_rows(unfinished), suite="ftlab-harness run")
+
+
 def run_scenarios(options: RunOptions) -> RunOutcome:
     """Runs the selection; raises loader.BadInput on bad input (the CLI turns it into exit 2)."""
     out: IO[str] = io.StringIO() if options.quiet else sys.stdout
@@ -81,7 +94,6 @@ def run_scenarios(options: RunOptions) -> RunOutcome:
     targets = {sc.name: options.target or sc.target for sc, _ in chosen}
     tsan = None
     if options.tsan:
-        from ftlab_harness.loader import split_target
         from ftlab_harness.tsan.attach import ChildTsan
 
         tsan = ChildTsan(options.tsan_targets or sorted({split_target(t)[0] for t in targets.values()}),
@@ -100,12 +112,16 @@ def run_scenarios(options: RunOptions) -> RunOutcome:
         + f", seed {options.seed}; results -> {jsonl_path}",
         file=out, flush=True,
     )
+    crashed = probe.get("crashed") or {}
+    for module, why in sorted(crashed.items()):
+        print(f"target {module!r}: {why}; its scenarios still run, each a crash record with the stacks", file=out)
     records: List[StressRunRecord] = []
     progress = summary.Progress(len(chosen) * options.repeat, stream=out)
     index = 0
-    with JsonlWriter(jsonl_path) as writer:
-        for repeat in range(options.repeat):
-            for sc, source in chosen:
+    plan = [(repeat, sc, source) for repeat in range(options.repeat) for sc, source in chosen]
+    try:
+        with JsonlWriter(jsonl_path) as writer:
+            for repeat, sc, source in plan:
                 index += 1
                 progress.start(index, sc.name)
                 spec = spec_for(options, source, sc.name, targets[sc.name], repeat)
@@ -113,6 +129,10 @@ def run_scenarios(options: RunOptions) -> RunOutcome:
                 result = run_child(spec, options.timeout, [])
                 if result.gil_enabled is None:
                     result = result.replace(gil_enabled=probe.get("gil_enabled"))
+                module = split_target(targets[sc.name])[0]
+                if module in crashed and result.outcome == "crash" and not result.ops:
+                    result = result.replace(error_phase="import",
+                                            detail=f"importing the target {module!r} crashed the interpreter: {result.detail}")
                 findings: List[dict] = []
                 if tsan is not None:
                     verdict, findings = tsan.verdict(result.pid, {"interpreter": info.interpreter, "label": options.label,
@@ -131,6 +151,16 @@ def run_scenarios(options: RunOptions) -> RunOutcome:
                 tsan_findings += findings
                 records.append(record)
                 progress.end(record.to_json())
+    except KeyboardInterrupt:
+        # The JSONL already holds every finished scenario; the JUnit file must exist too, and must
+        # not read as a pass: the scenario that was running is a failure, the rest not run.
+        if options.junit_xml:
+            _write_interrupted_junit(options, info.interpreter, [r.to_json() for r in records] + tsan_findings,
+                                     plan[len(records):])
+        print(f"\ninterrupted during scenario {index} of {len(plan)}; {len(records)} record(s) in {jsonl_path}"
+              + (f", JUnit (run marked interrupted) in {options.junit_xml}" if options.junit_xml else ""),
+              file=out, flush=True)
+        raise
     dicts = [r.to_json() for r in records]
     if options.junit_xml:
         from ftlab_harness.junit import write_junit

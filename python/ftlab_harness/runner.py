@@ -98,9 +98,14 @@ def _faulthandler_excerpt(stderr: str) -> str:
 def wait_or_abort(proc: subprocess.Popen, timeout: float | None) -> tuple[int, float | None]:
     """Waits for a child; one still running after `timeout` s gets SIGABRT (faulthandler dumps every
     thread's stack), 10 s more to die, then SIGKILL. Returns its exit code and, if it timed out,
-    when (`time.monotonic()` at the timeout, before the stacks are asked for)."""
+    when (`time.monotonic()` at the timeout, before the stacks are asked for). Interrupted
+    (KeyboardInterrupt), it kills the child and re-raises."""
     try:
         return proc.wait(timeout=timeout), None
+    except KeyboardInterrupt:  # Ctrl-C (or SIGINT to the parent only): the child must not outlive us
+        proc.kill()
+        proc.wait()
+        raise
     except subprocess.TimeoutExpired:
         timed_out_at = time.monotonic()
         proc.send_signal(signal.SIGABRT)
@@ -242,8 +247,10 @@ def preflight(modules: list[str], extra_paths: list[str], timeout: float = 60.0,
               tail_paths: Sequence[str] = ()) -> dict[str, Any]:
     """Imports every target module once in a throwaway child; returns errors and the GIL state.
 
-    A module that cannot be imported (or whose import crashes the interpreter) is reported in
-    `errors`; the CLI turns that into a one-line error and exit status 2.
+    A module that cannot be imported is reported in `errors` (the CLI turns that into a one-line
+    error and exit status 2). A module whose import kills the interpreter (a segfault) is not bad
+    input but a finding: it is listed in `crashed` (each module then probed alone to tell which),
+    and its scenarios run, each becoming a crash record with faulthandler's stacks.
     """
     try:
         proc = subprocess.run(
@@ -257,8 +264,17 @@ def preflight(modules: list[str], extra_paths: list[str], timeout: float = 60.0,
     except subprocess.TimeoutExpired:
         return {"errors": {m: f"import did not finish within {timeout:.0f} s" for m in modules}, "gil_enabled": None}
     if proc.returncode < 0:
-        return {"errors": {m: f"importing crashed the interpreter ({signal_name(proc.returncode)})" for m in modules},
-                "gil_enabled": None}
+        if len(modules) == 1:
+            return {"errors": {}, "gil_enabled": None,
+                    "crashed": {modules[0]: f"importing it crashed the interpreter ({signal_name(proc.returncode)})"}}
+        merged: dict[str, Any] = {"errors": {}, "crashed": {}, "gil_enabled": None}
+        for module in modules:  # which one crashed, and the GIL state after importing the others
+            one = preflight([module], extra_paths, timeout, tail_paths)
+            merged["errors"].update(one["errors"])
+            merged["crashed"].update(one.get("crashed") or {})
+            if one.get("gil_enabled") is not None:
+                merged["gil_enabled"] = bool(merged["gil_enabled"]) or bool(one["gil_enabled"])
+        return merged
     try:
         return json.loads(proc.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
@@ -268,7 +284,8 @@ def preflight(modules: list[str], extra_paths: list[str], timeout: float = 60.0,
 def check_targets(targets: list[str], extra_paths: list[str], hint: str = "",
                   tail_paths: Sequence[str] = ()) -> dict[str, Any]:
     """Exit-2 check: every target's module must import (in a throwaway child). Empty targets
-    (scenarios without one) are not probed."""
+    (scenarios without one) are not probed. A module whose import crashes the interpreter is not
+    bad input: it is in the returned `crashed` (the run goes on; its scenarios are crash records)."""
     modules = sorted({split_target(t)[0] for t in targets if t})
     if not modules:
         return {"gil_enabled": None}

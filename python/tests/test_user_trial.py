@@ -1,0 +1,156 @@
+"""The command line in an outside user's hands (issue 22, items 2, 4, 5, 6), each with the test
+that failed before its fix: a segfault while importing the target, Ctrl-C through a real signal,
+the report's bad input, torn lines and exit status, and the help texts.
+
+Every case runs the real `ftlab-harness` in a child process (stdlib targets only: no ftlab).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from ftlab_harness.junit import read_junit
+
+pytestmark = pytest.mark.thread_unsafe(reason="runs harness children and sends signals")
+
+HEADER = "import ctypes, threading, time\nfrom ftlab_harness import Scenario, DONE\n\n"
+
+
+def harness(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ftlab_harness", *args], capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL, cwd=cwd)
+
+
+def outcomes(junit: Path) -> dict:
+    """{testcase name without its `[interpreter]` suffix: outcome}."""
+    return {c.name.split("[")[0]: c.outcome for c in read_junit(junit).cases}
+
+
+def jsonl(path: Path) -> list:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+# --------------------------------------------------------------------------- item 2
+
+
+def test_a_segfault_while_importing_the_target_is_a_crash_record_and_the_run_goes_on(tmp_path: Path) -> None:
+    """It was exit 2 ("not importable: importing crashed the interpreter"), no record, no stacks,
+    and the file's other scenarios never ran."""
+    (tmp_path / "crashes_on_import.py").write_text("import ctypes\n\nctypes.string_at(0)  # segfault_here\n")
+    (tmp_path / "scen.py").write_text(HEADER + textwrap.dedent('''
+        class ImportCrashes(Scenario):
+            name = "trial.import_crashes"
+            target = "crashes_on_import"
+            def step(self, w):
+                pass
+
+        class Passes(Scenario):
+            name = "trial.passes"
+            target = "threading"
+            def step(self, w):
+                pass
+    '''))
+    res = harness("run", "--scenarios", "scen.py", "--threads", "2", "--duration", "0.3", "--jsonl", "r.jsonl",
+                  "--junit-xml", "j.xml", cwd=tmp_path)
+    assert res.returncode == 1, res.stdout + res.stderr
+    records = {r["scenario"]: r for r in jsonl(tmp_path / "r.jsonl")}
+    crash, passed = records["trial.import_crashes"], records["trial.passes"]
+    assert crash["outcome"] == "crash" and crash["signal"] == "SIGSEGV" and crash["error_phase"] == "import"
+    assert "importing the target 'crashes_on_import' crashed the interpreter" in crash["detail"]
+    assert "crashes_on_import.py" in crash["detail"] and "line 3" in crash["detail"]  # the stacks
+    assert passed["outcome"] == "pass" and passed["ops"] > 0
+    assert outcomes(tmp_path / "j.xml") == {"trial.import_crashes": "failed", "trial.passes": "passed"}
+
+
+# --------------------------------------------------------------------------- item 5
+
+
+def interrupt(cmd: list, cwd: Path, ready: Callable[[], bool], limit: float = 60) -> subprocess.CompletedProcess:
+    """Starts `cmd` in its own process group, waits until `ready()`, then sends SIGINT to the whole
+    group (what Ctrl-C in a terminal does) and waits for it to end."""
+    proc = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + limit
+        while not ready():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the run never got ready to be interrupted"
+            time.sleep(0.05)
+        time.sleep(0.5)  # well inside the next unit of work
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def test_ctrl_c_during_run_keeps_the_jsonl_and_writes_a_junit_that_does_not_pass(tmp_path: Path) -> None:
+    """`run` exited 130 and kept the JSONL, but wrote no JUnit."""
+    (tmp_path / "scen.py").write_text(HEADER + textwrap.dedent('''
+        class Passes(Scenario):
+            name = "trial.a_passes"
+            def step(self, w):
+                pass
+
+        class RunsOn(Scenario):
+            name = "trial.b_interrupted"
+            def step(self, w):
+                pass
+
+        class NeverStarts(Scenario):
+            name = "trial.c_never_starts"
+            def step(self, w):
+                pass
+    '''))
+    results = tmp_path / "r.jsonl"
+    res = interrupt([sys.executable, "-m", "ftlab_harness", "run", "--scenarios", "scen.py", "--threads", "2",
+                     "--duration", "3", "--jsonl", str(results), "--junit-xml", "j.xml"], tmp_path,
+                    lambda: len(jsonl(results)) == 1)
+    assert res.returncode == 130, res.stdout + res.stderr
+    assert [(r["scenario"], r["outcome"]) for r in jsonl(results)] == [("trial.a_passes", "pass")]
+    assert outcomes(tmp_path / "j.xml") == {"trial.a_passes": "passed", "trial.b_interrupted": "failed",
+                                            "trial.c_never_starts": "skipped"}
+    interrupted = next(c for c in read_junit(tmp_path / "j.xml").cases if c.name.startswith("trial.b_interrupted"))
+    assert interrupted.type == "interrupted" and "interrupted" in interrupted.message
+
+
+COUNTER = '''
+import threading
+
+
+class Counter:
+    def __init__(self):
+        self.n = 0
+        self.lock = threading.Lock()
+
+    def add(self, d=1):
+        with self.lock:
+            self.n += d
+            return self.n
+'''
+
+
+def test_ctrl_c_during_zerocode_never_writes_a_passing_junit(tmp_path: Path) -> None:
+    """`zerocode` wrote a JUnit of the finished runs only: the interrupted run read as passing."""
+    (tmp_path / "counter_target.py").write_text(COUNTER)
+    results = tmp_path / "z.jsonl"
+    res = interrupt([sys.executable, "-m", "ftlab_harness", "zerocode", "counter_target:Counter", "--path",
+                     str(tmp_path), "--seconds", "1", "--runs", "3", "--seed", "1", "--jsonl", str(results),
+                     "--junit-xml", "z.xml", "--quiet"], tmp_path, lambda: len(jsonl(results)) == 1)
+    assert res.returncode == 130, res.stdout + res.stderr
+    assert [r["outcome"] for r in jsonl(results)] == ["pass"]
+    report = read_junit(tmp_path / "z.xml")
+    assert report.counts() == {"passed": 1, "failed": 1, "error": 0, "skipped": 1}, report.cases
+    assert report.failed[0].type == "interrupted" and "seed 2" in report.failed[0].name

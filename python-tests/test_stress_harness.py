@@ -170,6 +170,23 @@ def test_gil_guard_fails_a_target_that_re_enables_the_gil(tmp_path):
     assert rec["outcome"] == "pass" and rec["gil_enabled"] is True
 
 
+@pytest.mark.skipif(not gil_guard.guard_active(), reason="the GIL guard applies on a free-threaded build with the GIL off")
+def test_zerocode_gil_guard_never_reports_clean(tmp_path):
+    # Issue 21: a target whose import re-enabled the GIL was "no finding", exit 0, a passing JUnit case.
+    gil_guard.build_gil_reenabler(tmp_path)
+    env = {"PYTHONPATH": str(tmp_path)}
+    junit, out = tmp_path / "z.xml", tmp_path / "z.jsonl"
+    res = stress("zerocode", "gil_reenabler:list()", "--seconds", "0.5", "--junit-xml", str(junit), "--jsonl", str(out), env=env)
+    assert res.returncode == 3, res.stdout + res.stderr
+    assert "re-enabled the GIL" in res.stdout and "--allow-gil" in res.stdout
+    (rec,) = records(out)
+    assert rec["outcome"] == "skipped" and rec["zerocode_outcome"] == "not_checked", rec
+    assert "<skipped" in junit.read_text() or "<failure" in junit.read_text()
+    res = stress("zerocode", "gil_reenabler:list()", "--seconds", "0.5", "--allow-gil", "--jsonl", str(out), env=env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert records(out)[-1]["gil_enabled"] is True
+
+
 def test_gil_state_and_python_gil_env_are_recorded(tmp_path):
     out = tmp_path / "r.jsonl"
     res = stress("run", "--scenarios", str(MISBEHAVING), "--scenario", "harness.passes", "--iterations", "10",

@@ -409,8 +409,9 @@ class SnapshotMap:
 
     Reads (`get`, `get_many`, `current`, `len`, `in`) use the current snapshot with no lock
     and no shared write; writes (`set`, `update`, `remove`) build a new frozen snapshot and
-    swap it in (writers are serialised; `update` is atomic for readers). `current()` returns
-    the snapshot as a `FrozenMap` that never changes.
+    swap it in (writers are serialised; `update` is atomic for readers). `version` counts
+    exactly the writes that changed the map. `current()` returns the snapshot as a
+    `FrozenMap` that never changes.
     """
 
     def __new__(cls, mapping: Mapping[str, object] | FrozenMap | None = None) -> SnapshotMap:
@@ -425,14 +426,18 @@ class SnapshotMap:
         changes, whatever writers do later."""
     @property
     def version(self) -> int:
-        """How many writes produced the current snapshot."""
+        """How many writes changed the map to produce the current snapshot (a write that
+        changes nothing publishes nothing and leaves it as it is)."""
     def set(self, key: str, value: object) -> None:
-        """Sets `key` to `value` in a new snapshot."""
+        """Sets `key` to `value` in a new snapshot, unless `key` already holds this very
+        object (`is`): then nothing is published and `version` stays."""
     def update(self, mapping: Mapping[str, object] | FrozenMap) -> None:
         """Sets every `key: value` of `mapping` in ONE new snapshot: readers see all of
-        them or none."""
+        them or none. If every key already holds its very object (`is`; an empty
+        mapping included), nothing is published and `version` stays."""
     def remove(self, key: object) -> bool:
-        """Removes `key` in a new snapshot; returns whether it was present."""
+        """Removes `key` in a new snapshot; returns whether it was present. An absent key
+        (even one another thread removed a moment ago) publishes nothing."""
     def __len__(self) -> int:
         """The number of keys in the current snapshot."""
     def __contains__(self, key: object, /) -> bool:

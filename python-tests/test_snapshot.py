@@ -6,7 +6,10 @@ see a mixed snapshot, and concurrent writers never lose one another's keys.
 
 The writers check is the detector for `lost_snapshot_update` (`@pytest.mark.detects`; the
 seeded `UnserializedSnapshotMap` builds each new snapshot from an unlocked read, so of two
-concurrent `set`s one is lost).
+concurrent `set`s one is lost). The racing-removes check is the detector for
+`lost_race_publishes` (issue 24; the seeded `RepublishingSnapshotMap`'s `remove` publishes an
+unchanged new version when another remover took the key between its check and its turn, so
+`version` counts a change that never happened).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import weakref
 from types import MappingProxyType
 
 import pytest
-from threads import run_in_threads
+from threads import run_in_threads, run_together
 from twins import implementation
 
 import ftlab
@@ -39,6 +42,31 @@ def test_get_set_remove_len_contains():
     assert m.remove(3) is False
     assert m.version == 2 and len(m) == 0
     assert repr(m) == "SnapshotMap(len=0, version=2)"
+
+
+def test_version_counts_only_writes_that_change_the_map():
+    """`version` moves exactly when the map changes: a `set` of the very object already there,
+    an `update` whose every entry is already there (or empty), a `remove` of an absent key
+    publish nothing. "The same" is identity (`is`), never `==` (no Python code runs under the
+    writer lock): an equal but distinct object is a change."""
+    value, other = object(), object()
+    m = SnapshotMap({"a": value})
+    snap = m.current()
+    m.set("a", value)
+    m.update({"a": value})
+    m.update({})
+    assert m.remove("zz") is False
+    assert m.version == 0 and m.current().shares_data_with(snap)  # nothing published
+    m.set("a", other)
+    assert m.version == 1 and m.get("a") is other
+    m.update({"a": other, "b": value})  # one entry changes: one new version
+    assert m.version == 2
+    big = 10**30
+    m.set("n", big)
+    m.set("n", int(str(big)))  # equal, not the same object: a change
+    assert m.version == 4
+    assert m.remove("b") is True and m.remove("b") is False
+    assert m.version == 5
 
 
 def test_construct_update_get_many():
@@ -154,3 +182,33 @@ def test_concurrent_writers_lose_nothing():
     missing = THREADS * per_thread - len(m)
     assert missing == 0, f"{missing} of {THREADS * per_thread} writes lost"
     assert m.version == THREADS * per_thread
+
+
+@pytest.mark.detects("lost_race_publishes")
+def test_concurrent_removes_of_one_key_publish_one_version():
+    """Issue 24's race: every round, THREADS threads `remove` the same present key at once.
+    Exactly one removes it, and `version` must move by exactly one: a remove that returns
+    False changed nothing, so it must not publish a version (no sequential order of the same
+    calls explains one)."""
+    m = implementation("lost_race_publishes", "SnapshotMap")()
+    rounds = 1_000
+
+    def work(barrier):
+        removed = 0
+        for r in range(rounds):
+            if barrier.wait() == 0:  # one thread (whichever) re-sets the key for this round
+                m.set("k", object())
+            barrier.wait()
+            before = m.version
+            barrier.wait()
+            removed += m.remove("k")
+            if barrier.wait() == 0:
+                after = m.version
+                assert after == before + 1, (
+                    f"round {r}: version {before} -> {after} for one removal: a remove that "
+                    "changed nothing published a version")
+        return removed
+
+    removed = run_together([work] * THREADS)
+    assert sum(removed) == rounds, f"{sum(removed)} successful removes in {rounds} rounds"
+    assert m.version == 2 * rounds

@@ -94,6 +94,7 @@ CASES = [
     ("snapshot", "StaleSnapshot", "no_stale_read"),
     ("snapshot", "ForgetfulSnapshot", "read_own_write"),
     ("snapshot", "UncountedSnapshot", "no_lost_write"),
+    ("snapshot", "PhantomRemoveSnapshot", "version_counts_changes"),
 ]
 
 # Exception classes some scenarios take from ftlab itself (the twins raise them too).

@@ -1001,6 +1001,14 @@ class _SnapshotMap:
             self._history.append(dict(mapping))
             self._version += 1
 
+    def remove(self, key) -> bool:
+        with self._lock:
+            if key not in self._data:
+                return False
+            del self._data[key]
+            self._version += 1
+            return True
+
     @property
     def version(self) -> int:
         with self._lock:
@@ -1052,6 +1060,18 @@ class ForgetfulSnapshot(_SnapshotMap):
                 self._version += 1
             return
         super().set(key, value)
+
+
+class PhantomRemoveSnapshot(_SnapshotMap):
+    """Every other `remove` of an absent key still publishes a version (issue 24's
+    `lost_race_publishes`, without the race): `version_counts_changes`."""
+
+    def remove(self, key) -> bool:
+        removed = super().remove(key)
+        if not removed and self._every.hit():
+            with self._lock:
+                self._version += 1
+        return removed
 
 
 class UncountedSnapshot(_SnapshotMap):

@@ -141,7 +141,7 @@ def test_hunt_table_cells_and_summary() -> None:
 
 def test_twin_table_is_one_entry_per_bug() -> None:
     bugs = [b for b, _, _ in twins.TWINS]
-    assert len(bugs) == len(set(bugs)) == 15
+    assert len(bugs) == len(set(bugs)) == 16
     target, extra, problem = twins.twin_target("non_unique_thread_slot", "NonUniqueSlotCounter")
     assert target.endswith("NonUniqueSlotCounter()") and extra == {"exclude": ["slots"]} and not problem
     assert twins.twin_target("lost_update", "SomethingElse")[2]  # a renamed twin is an error, not a silent miss

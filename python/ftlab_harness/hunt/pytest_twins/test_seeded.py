@@ -305,6 +305,31 @@ def test_lost_snapshot_update__shared(snapshot_map, barrier, thread_index, num_p
     assert len(snapshot_map) == N // 4 * num_parallel_threads
 
 
+# ---- lost_race_publishes: SnapshotMap -----------------------------------------------------------
+
+
+def test_lost_race_publishes__unit():
+    snap = implementation("lost_race_publishes", "SnapshotMap")()
+    for i in range(N // 10):
+        snap.set("k", i)
+        assert snap.remove("k") and not snap.remove("k")
+    assert snap.version == 2 * (N // 10)
+
+
+@pytest.fixture
+def snapshot_map_to_remove():
+    return implementation("lost_race_publishes", "SnapshotMap")({f"k{i}": i for i in range(N // 4)})
+
+
+def test_lost_race_publishes__shared(snapshot_map_to_remove, barrier):
+    """Every thread removes every key (all threads race for each one): each key's removal is the
+    one write that changes the map, however many threads try."""
+    for i in range(N // 4):
+        snapshot_map_to_remove.remove(f"k{i}")
+    barrier.wait()
+    assert len(snapshot_map_to_remove) == 0 and snapshot_map_to_remove.version == N // 4
+
+
 # ---- non_unique_thread_slot: PerThreadCounter ----------------------------------------------------
 
 

@@ -52,7 +52,7 @@ def test_the_matrix_report_keeps_its_sections_and_shows_zero_code_runs(tmp_path:
 
 
 def test_cli_writes_both_files_and_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--results", str(write(tmp_path, FINDING)), "--out", str(tmp_path), "--no-plots"]) == 0
+    assert main(["--results", str(write(tmp_path, FINDING)), "--out", str(tmp_path), "--no-plots"]) == 1  # a finding
     assert (tmp_path / "report.md").read_text().startswith("# ftlab-harness report")
     assert (tmp_path / "report.html").exists()
     assert main(["--results", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path)]) == 2

@@ -154,3 +154,61 @@ def test_ctrl_c_during_zerocode_never_writes_a_passing_junit(tmp_path: Path) -> 
     report = read_junit(tmp_path / "z.xml")
     assert report.counts() == {"passed": 1, "failed": 1, "error": 0, "skipped": 1}, report.cases
     assert report.failed[0].type == "interrupted" and "seed 2" in report.failed[0].name
+
+
+# --------------------------------------------------------------------------- item 4 (the report's cheap parts)
+
+CLEAN_RUN = {"kind": "stress-run", "schema_version": 1, "label": "3.13t", "scenario": "mine.list", "outcome": "pass",
+             "ops": 1200, "seconds": 1.0, "ops_per_s": 1200.0, "violations": 0, "threads": 4, "seed": 3}
+VIOLATION = dict(CLEAN_RUN, scenario="mine.racy", outcome="violation", violations=2, detail="old_version_unchanged x2")
+
+
+def report(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    return harness("report", "--no-plots", *args, cwd=tmp_path)
+
+
+def write_lines(path: Path, *lines: str) -> str:
+    path.write_text("".join(line + "\n" for line in lines))
+    return str(path)
+
+
+def test_report_makes_its_out_folder(tmp_path: Path) -> None:
+    """`--out DIR` had to exist already."""
+    results = write_lines(tmp_path / "r.jsonl", json.dumps(CLEAN_RUN))
+    res = report(tmp_path, "--results", results, "--out", "new/report")
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "new" / "report" / "report.md").is_file() and (tmp_path / "new" / "report" / "report.html").is_file()
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("", "is empty"),
+    ("# My project\n\nSome *markdown*, not records.\n", "holds no JSON record"),
+])
+def test_report_of_an_empty_or_non_jsonl_file_is_bad_input(tmp_path: Path, content: str, message: str) -> None:
+    """An empty file, or README.md, given as `--results` gave a report reading "Records: ." and exit 0."""
+    (tmp_path / "README.md").write_text(content)
+    res = report(tmp_path, "--results", "README.md", "--out", "out")
+    assert res.returncode == 2
+    err = res.stderr.strip()
+    assert len(err.splitlines()) == 1 and message in err and err.startswith("report: error:"), err
+    assert not (tmp_path / "out" / "report.md").exists()
+
+
+def test_report_warns_of_a_torn_line_by_its_number(tmp_path: Path) -> None:
+    """A torn JSONL line (a write cut by a crash) was dropped silently."""
+    torn = json.dumps(dict(CLEAN_RUN, scenario="mine.torn"))[:40]
+    results = write_lines(tmp_path / "r.jsonl", json.dumps(CLEAN_RUN), torn, json.dumps(dict(CLEAN_RUN, scenario="mine.map")))
+    res = report(tmp_path, "--results", results, "--out", "out")
+    assert res.returncode == 0, res.stderr
+    assert "r.jsonl line 2 is not a JSON record" in res.stderr
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert "mine.list" in md and "mine.map" in md
+
+
+def test_report_of_records_with_a_finding_exits_1(tmp_path: Path) -> None:
+    """Results with findings still exited 0."""
+    results = write_lines(tmp_path / "r.jsonl", json.dumps(CLEAN_RUN), json.dumps(VIOLATION))
+    res = report(tmp_path, "--results", results, "--out", "out")
+    assert res.returncode == 1 and "1 finding(s)" in res.stdout, res.stdout + res.stderr
+    assert (tmp_path / "out" / "report.md").is_file()
+    assert report(tmp_path, "--results", results, "--out", "out", "--exit-zero").returncode == 0

@@ -1,7 +1,12 @@
 """``ftlab-harness report --results out/results.jsonl --out out``: write report.md and report.html.
 
-Exit status: 0 when the report was written (even if the run it describes failed), 2 on bad
-input (missing or unreadable results file, unwritable --out).
+Exit status: 0 when the report was written and shows no finding; 1 when it was written and the
+records of a user's own runs (`run`, `zerocode`, `tsan` JSONL, no stress matrix around them) hold
+a finding (a stress run that did not pass, a zero-code finding, a race in the target's code) —
+`--exit-zero` makes that 0 too; the stress matrix's report is always 0 when written (the matrix's
+own steps carry its verdict); 2 on bad input (a results file that is missing, empty or holds no
+JSON record, an --out that cannot be made or written). A line of the results file that is not a
+JSON record (a write torn by a crash) is left out with a warning naming its line.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import re
 import sys
 from pathlib import Path
 from typing import Dict, List, Optional
+
+from ftlab_harness.exitcodes import not_checked
 
 from . import findings, subinterpreters
 from . import tsan as tsan_report
@@ -398,25 +405,65 @@ def _timings(doc: Document, res: Results) -> Document:
     return doc
 
 
+def user_findings(res: Results) -> int:
+    """How many findings the records of a user's own runs hold (0 for the matrix's report)."""
+    if res.run or res.of("config"):
+        return 0
+    stress = [r for r in res.of("stress-run") if r.get("outcome") not in ("pass", "skipped") and not not_checked(r)]
+    zero = [r for r in res.of("zerocode") if r.get("outcome") not in ("pass", "skipped", None)]
+    races = [r for r in res.of("tsan") if r.get("in_target") and not r.get("suppressed_by")]
+    return len(stress) + len(zero) + len(races)
+
+
+def _load(path: Path, required: bool = True) -> Results:
+    """The records of one JSONL file; lines that are not JSON records are left out, each with a
+    warning naming its line. Raises ValueError (bad input) when no record is left and `required`."""
+    res = Results.load(path)
+    torn = [r for r in res.records if r.get("kind") == "unparsed"]
+    res.records = [r for r in res.records if r.get("kind") != "unparsed"]
+    if not res.records and required:
+        what = "is empty" if not torn else "holds no JSON record"
+        raise ValueError(f"{path} {what} (give the --jsonl file of `ftlab-harness run`/`zerocode`)")
+    for r in torn[:10]:
+        print(f"report: warning: {path} line {r.get('line_number')} is not a JSON record (a write torn by a crash?); "
+              "left out", file=sys.stderr)
+    if len(torn) > 10:
+        print(f"report: warning: {path}: {len(torn) - 10} more lines like that left out", file=sys.stderr)
+    return res
+
+
 def main(argv: Optional[List[str]] = None) -> int:
-    ap = argparse.ArgumentParser(prog="ftlab-harness report", description=__doc__.split("\n")[0])
-    ap.add_argument("--results", required=True, help="results.jsonl written by ci/stress-matrix")
-    ap.add_argument("--out", required=True, help="folder for report.md, report.html and plots/")
+    ap = argparse.ArgumentParser(prog="ftlab-harness report", description=(__doc__ or "").split("\n")[0])
+    ap.add_argument("--results", required=True, metavar="JSONL",
+                    help="the JSONL file of `ftlab-harness run`/`zerocode --jsonl` (or of ci/stress-matrix)")
+    ap.add_argument("--out", required=True, metavar="DIR", help="folder for report.md, report.html and plots/ "
+                    "(made if missing)")
     ap.add_argument("--no-plots", action="store_true", help="tables only (no matplotlib needed)")
     ap.add_argument("--tsan", action="append", default=[], metavar="JSONL",
                     help="the TSan lane's records (ci/tsan: out/tsan/tsan.jsonl), merged in")
+    ap.add_argument("--exit-zero", action="store_true",
+                    help="exit 0 when the report was written even if the records hold findings (default: exit 1)")
     args = ap.parse_args(argv)
     results, out = Path(args.results), Path(args.out)
     if not results.is_file():
         print(f"report: error: {results} does not exist", file=sys.stderr)
         return 2
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        print(f"report: error: --out {out} cannot be made: {e.strerror or e}", file=sys.stderr)
+        return 2
     if not out.is_dir() or not os.access(out, os.W_OK):
         print(f"report: error: --out {out} is not a writable directory", file=sys.stderr)
         return 2
-    res = Results.load(results)
-    for extra in args.tsan:
-        if Path(extra).is_file():
-            res.records.extend(Results.load(Path(extra)).records)
+    try:
+        res = _load(results)
+        for extra in args.tsan:
+            if Path(extra).is_file():
+                res.records.extend(_load(Path(extra), required=False).records)
+    except ValueError as e:
+        print(f"report: error: {e}", file=sys.stderr)
+        return 2
     plots: Dict[str, Optional[bytes]] = {}
     note = "plots left out (--no-plots)" if args.no_plots else ""
     if not args.no_plots:
@@ -432,6 +479,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     (out / "report.html").write_text(doc.html())
     print(f"report: wrote {out / 'report.md'} and {out / 'report.html'} "
           f"({sum(1 for p in plots.values() if p)} plots)")
+    found = user_findings(res)
+    if found:
+        print(f"report: the records hold {found} finding(s)" + ("" if args.exit_zero else " (exit 1)"))
+        return 0 if args.exit_zero else 1
     return 0
 
 

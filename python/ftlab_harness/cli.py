@@ -6,6 +6,8 @@
     ftlab-harness run --scenarios path/to/my_scenarios.py       # someone else's extension
     ftlab-harness hunt [--bug NAME]... [--quick] [--compare-pytest] [--no-zerocode]   # seeded-bug detection
     ftlab-harness zerocode MODULE:FACTORY [--seconds S] [--ops LIST]  # no code: hammer + linearizability
+    ftlab-harness tsan run --target MODULE -- CMD...  # a command under ThreadSanitizer, races reported
+    ftlab-harness report --results FILE --out DIR   # report.md + report.html from the JSONL records
 
 Exit status (`ftlab_harness.exitcodes`): 0 clean, 1 findings, 2 bad input (always with a one-line
 message), 3 nothing was checked (every scenario skipped or did no work, or the GIL guard refused the
@@ -103,7 +105,8 @@ def build_parser() -> _Parser:
     sub.required = True
 
     lp = sub.add_parser("list", help="list the scenarios")
-    lp.add_argument("--scenarios", action="append", metavar="FILE", default=[])
+    lp.add_argument("--scenarios", action="append", metavar="FILE", default=[],
+                    help="list the scenarios of these files instead of the built-in ones (repeatable)")
 
     rp = sub.add_parser("run", help="run scenarios, each in its own child process", epilog=RUN_EPILOG)
     add_common(rp)
@@ -134,6 +137,9 @@ def build_parser() -> _Parser:
                    "`ftlab-harness zerocode --help`", add_help=False)
     sub.add_parser("bench", help="benchmarks (ftlab's pattern groups); `ftlab-harness bench --help`", add_help=False)
     sub.add_parser("report", help="render report.md/report.html from JSONL results; `ftlab-harness report --help`",
+                   add_help=False)
+    sub.add_parser("tsan", help="run a command (pytest, `ftlab-harness run`, a script) under ThreadSanitizer and "
+                   "report the data races in your extension's code (docs/tsan.md); `ftlab-harness tsan --help`",
                    add_help=False)
     hp = sub.add_parser("hunt", help="run each seeded bug's scenario against ftlab._seeded until detection")
     add_common(hp)

@@ -7,6 +7,7 @@ Every case runs the real `ftlab-harness` in a child process (stdlib targets only
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import signal
@@ -212,3 +213,57 @@ def test_report_of_records_with_a_finding_exits_1(tmp_path: Path) -> None:
     assert res.returncode == 1 and "1 finding(s)" in res.stdout, res.stdout + res.stderr
     assert (tmp_path / "out" / "report.md").is_file()
     assert report(tmp_path, "--results", results, "--out", "out", "--exit-zero").returncode == 0
+
+
+# --------------------------------------------------------------------------- item 6 (the CLI's cheap parts)
+
+
+def test_top_level_help_names_every_subcommand_tsan_included(tmp_path: Path) -> None:
+    """`tsan` was missing from `ftlab-harness --help` (and its own help was an internal docstring)."""
+    res = harness("--help", cwd=tmp_path)
+    assert res.returncode == 0
+    for command in ("run", "zerocode", "report", "tsan", "list"):
+        assert f"    {command} " in res.stdout, (command, res.stdout)
+    res = harness("tsan", "--help", cwd=tmp_path)
+    assert res.returncode == 0 and "ThreadSanitizer" in res.stdout and "argument parsing and dispatch" not in res.stdout
+
+
+class _Captured(Exception):
+    def __init__(self, parser: argparse.ArgumentParser) -> None:
+        self.parser = parser
+
+
+def parser_of(main: Callable[[list], object], monkeypatch: pytest.MonkeyPatch) -> argparse.ArgumentParser:
+    """The parser `main` builds (stopped at its `parse_args`)."""
+
+    def capture(self: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        raise _Captured(self)
+
+    with monkeypatch.context() as m:
+        m.setattr(argparse.ArgumentParser, "parse_args", capture)
+        with pytest.raises(_Captured) as got:
+            main([])
+    return got.value.parser
+
+
+def options_without_help(parser: argparse.ArgumentParser, prefix: str) -> list:
+    missing = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                missing += options_without_help(sub, f"{prefix} {name}")
+        elif not isinstance(action, argparse._HelpAction) and not action.help:
+            missing.append(f"{prefix} {'/'.join(action.option_strings) or action.dest}")
+    return missing
+
+
+def test_every_option_has_help(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Options without help text (`list --scenarios`, most of `tsan`'s)."""
+    from ftlab_harness import cli
+    from ftlab_harness.report.__main__ import main as report_main
+    from ftlab_harness.tsan.cli import main as tsan_main
+
+    missing = options_without_help(cli.build_parser(), "ftlab-harness")
+    missing += options_without_help(parser_of(report_main, monkeypatch), "ftlab-harness report")
+    missing += options_without_help(parser_of(tsan_main, monkeypatch), "ftlab-harness tsan")
+    assert missing == []

@@ -25,9 +25,22 @@ from .parse import Target
 
 DEFAULT_TARGET = "ftlab"
 
+#: What `ftlab-harness tsan --help` says (the module docstring is for maintainers).
+DESCRIPTION = ("run a command (pytest, `ftlab-harness run`, a script) under ThreadSanitizer and report the data "
+               "races in your extension's code: `ftlab-harness tsan run --target mymod -- pytest tests/`. The "
+               "extension (and for Python-level races the interpreter) must be built with TSan: docs/tsan.md. "
+               "Exit status: 0 no unsuppressed race (see --fail-on), 1 races, 2 usage or set-up error.")
+
+#: The subcommands that check ftlab itself (its seeded twins and its correct build).
+LANES = {
+    "twins": "ftlab's seeded twins under TSan (the detection table's TSan column)",
+    "clean": "ftlab's correct build: the quick stress pass under TSan, N times (false alarms)",
+    "lane": "twins + clean: the step ci/tsan runs",
+}
+
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="ftlab-harness tsan", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="ftlab-harness tsan", description=DESCRIPTION)
     sub = ap.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
@@ -37,31 +50,37 @@ def _parser() -> argparse.ArgumentParser:
                        help="the target's source root (tells its relative `src/...` frames from its dependencies')")
         p.add_argument("--suppressions", action="append", default=[], metavar="FILE",
                        help="extra suppressions (TSan syntax, a `# reason` line above each entry)")
-        p.add_argument("--no-default-suppressions", action="store_true")
+        p.add_argument("--no-default-suppressions", action="store_true",
+                       help="leave out the suppressions shipped with the harness (false positives of stock 3.13t and Rust std)")
         p.add_argument("--jsonl", metavar="FILE", help="append the records (kind tsan / tsan-lane) to FILE")
         p.add_argument("--junit", metavar="FILE", help="write JUnit XML (testsuite `tsan`)")
         p.add_argument("--log-dir", metavar="DIR", help="where TSan writes tsan.<pid> (default: a temp dir)")
 
-    sub.add_parser("env", help="print shell exports for running under TSan").add_argument("--log-dir", default="/tmp/tsan")
+    sub.add_parser("env", help="print shell exports for running under TSan").add_argument(
+        "--log-dir", default="/tmp/tsan", metavar="DIR", help="where TSan writes tsan.<pid> (default /tmp/tsan)")
     p = sub.add_parser("run", help="run a command under TSan")
     common(p)
     p.add_argument("--fail-on", choices=["any", "target", "none"], default="any",
                    help="exit 1 on any unsuppressed report (default), only on the target's, or never")
-    p.add_argument("--timeout", type=float, default=3600.0)
+    p.add_argument("--timeout", type=float, default=3600.0, metavar="S",
+                   help="wall-clock limit for the command (default 3600 s)")
     p.add_argument("cmd", nargs=argparse.REMAINDER, help="-- CMD ARGS...")
-    for name in ("twins", "clean", "lane"):
-        p = sub.add_parser(name)
+    for name, what in LANES.items():
+        p = sub.add_parser(name, help=what)
         common(p)
         p.add_argument("--python", default=sys.executable, help="the TSan venv's python (ftlab built with TSan)")
         p.add_argument("--harness", default="ftlab_harness", help="the harness module run as `python -m`")
-        p.add_argument("--cwd", default=os.getcwd())
-        p.add_argument("--seeded-path", default=None)
-        p.add_argument("--threads", type=int, default=None)
+        p.add_argument("--cwd", default=os.getcwd(), metavar="DIR", help="working directory of the runs (default: here)")
+        p.add_argument("--seeded-path", default=None, metavar="DIR",
+                       help="folder holding the seeded-bugs build of ftlab (default: $FTLAB_SEEDED_PATH)")
+        p.add_argument("--threads", type=int, default=None, metavar="N", help="worker threads per scenario")
         if name in ("twins", "lane"):
-            p.add_argument("--bug", action="append", default=[])
+            p.add_argument("--bug", action="append", default=[], metavar="NAME",
+                           help="only these seeded bugs (repeatable; default all)")
             p.add_argument("--seconds", type=float, default=10.0, help="exposure per twin (cut short at the first report)")
         if name in ("clean", "lane"):
-            p.add_argument("--runs", type=int, default=5)
+            p.add_argument("--runs", type=int, default=5, metavar="N",
+                           help="passes of the clean build's quick stress run (default 5)")
             p.add_argument("--duration", type=float, default=1.0, help="seconds per scenario")
             p.add_argument("--blind-spots", action="store_true",
                            help="run the BLIND_SPOTS scenarios too (an interpreter built with TSan sees their hand-offs)")

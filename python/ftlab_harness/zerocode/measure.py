@@ -6,6 +6,8 @@ The targets are data, here, so the figures in the docs are one command away:
               the table is `twins.TWINS`, which `ftlab-harness hunt` runs too)
     realbugs  the development corpus of real free-threading bugs (CPython 3.13.5t, numpy 2.2.2)
     clean     classes that must show no finding: ftlab's correct classes, rpds-py, queue, deque
+    builtins  correct objects at default options: list, dict, set, frozenset, deque, Queue,
+              SimpleQueue, rpds.HashTrieMap, a pydantic-core validator (issue 21's list)
 
 Each target runs `--runs` times (seeds seed, seed+1, ...) for `--seconds` of rounds, each run in
 its own child (`parent.run_isolated`); one JSONL record per run (`--jsonl`), then a table: runs,
@@ -57,7 +59,21 @@ CLEAN: list[tuple[str, str, dict[str, Any]]] = [
     ("queue.Queue(4)", "queue:Queue(4)", {}),
     ("deque at its ends", "collections:deque", {"ops": ["append", "appendleft", "pop", "popleft", "len"]}),
 ]
-SETS = {"twins": TWINS, "realbugs": REALBUGS, "clean": CLEAN}
+#: Issue 21's false-alarm list: correct objects nobody on the project wrote, at default options
+#: (every operation discovery finds). A finding here is a harness defect unless a reproducer
+#: outside the harness shows a real CPython (or extension) bug.
+BUILTINS: list[tuple[str, str, dict[str, Any]]] = [
+    ("list()", "builtins:list()", {}),
+    ("dict()", "builtins:dict()", {}),
+    ("set()", "builtins:set()", {}),
+    ("frozenset({1, 2})", "builtins:frozenset({1, 2})", {}),
+    ("deque()", "collections:deque()", {}),
+    ("queue.Queue()", "queue:Queue()", {}),
+    ("queue.SimpleQueue()", "queue:SimpleQueue()", {}),
+    ("rpds.HashTrieMap()", "rpds:HashTrieMap()", {}),
+    ("pydantic_core SchemaValidator", "pydantic_core:SchemaValidator({'type': 'list', 'items_schema': {'type': 'int'}})", {}),
+]
+SETS = {"twins": TWINS, "realbugs": REALBUGS, "clean": CLEAN, "builtins": BUILTINS}
 
 
 def measure(which: str, runs: int, seconds: float, seed: int, paths: list[str], jsonl: str | None,

@@ -14,7 +14,8 @@ A zero-code run stops at its first finding; the hunt and the report split findin
 detector columns:
 
     hammer            crash, hang, unexpected_exception (the long hammer rounds, the watchdog)
-    linearizability   not_linearizable (the Wing–Gong/Lowe check of the small rounds)
+    linearizability   not_linearizable (the Wing–Gong/Lowe check of the small rounds), impossible_value
+                      (a composite operation returned a value no state held)
 
 `cell(record, column)` says what one record means for one column, from its finding alone (never
 from a flag a writer could set without a finding): caught (with seconds), missed, stopped (the run
@@ -53,7 +54,7 @@ TWINS: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 HAMMER_KINDS = ("crash", "hang", "unexpected_exception")
-LINEARIZABILITY_KINDS = ("not_linearizable",)
+LINEARIZABILITY_KINDS = ("not_linearizable", "impossible_value")
 COLUMNS = {"hammer": HAMMER_KINDS, "linearizability": LINEARIZABILITY_KINDS}
 
 

@@ -277,23 +277,22 @@ def test_the_fixture_works_from_several_threads_at_once(pytester):
     assert len(records) == 4 and {r["outcome"] for r in records} == {"pass"}, records  # 4 threads, 4 runs
 
 
-def test_the_fixture_works_under_xdist_with_one_seed(pytester):
+def test_the_fixture_works_under_xdist_with_one_seed(project):
     """Issue 22, items 1 and 3: `-n 2` works, and every worker runs with the session's seed,
     printed in the header (it was always 0, with no way to set it)."""
     pytest.importorskip("xdist")
-    pytester.makepyfile(slow_scenarios=SLOW_SCENARIOS, test_parallel=PARALLEL_TEST.replace(
-        "def test_it(", "import pytest\n\n@pytest.mark.parametrize('n', range(4))\ndef test_it(n, "))
-    res = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "--ftlab-jsonl=out.jsonl")
-    res.assert_outcomes(passed=4)
+    res = run(project, """
+import pytest
+
+@pytest.mark.parametrize("n", range(2))
+def test_it(n, ftlab_harness):
+    assert ftlab_harness.run(Passes, threads=2, duration=0.2).outcome == "pass"
+""", "-n", "2", "--ftlab-jsonl=out.jsonl")
+    res.assert_outcomes(passed=2)
     seeds = {int(line.split()[2]) for line in res.stdout.lines if line.startswith("ftlab-harness: seed ")}
     assert len(seeds) == 1, res.stdout.str()
-    records = jsonl_records(pytester.path / "out.jsonl")
-    assert len(records) == 4 and {r["seed"] for r in records} == seeds
-    res = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "--ftlab-jsonl=again.jsonl",
-                                        "--ftlab-seed", "4242", "--parallel-threads=2")
-    res.assert_outcomes(passed=4)
-    records = jsonl_records(pytester.path / "again.jsonl")
-    assert len(records) == 8 and {r["seed"] for r in records} == {4242}
+    records = jsonl_records(project.path / "out.jsonl")
+    assert len(records) == 2 and {r["seed"] for r in records} == seeds, records
 
 
 def test_the_record_reads_like_its_jsonl_line_and_seed_passes_through(project):

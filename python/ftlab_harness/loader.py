@@ -102,7 +102,10 @@ def _exec_file(source: Source, path: Path, mod_name: str) -> ModuleType:
             if tb.tb_frame.f_code.co_filename == str(path):
                 where = f" (line {tb.tb_lineno})"
             tb = tb.tb_next
-        raise BadInput(f"scenarios file {source.ref} failed to import{where}: {type(e).__name__}: {e}") from e
+        hint = ""
+        if isinstance(e, ModuleNotFoundError) and e.name == "stress":
+            hint = " (an older scenarios file: the API is `from ftlab_harness import Scenario, DONE` now)"
+        raise BadInput(f"scenarios file {source.ref} failed to import{where}: {type(e).__name__}: {e}{hint}") from e
     return module
 
 

@@ -253,8 +253,9 @@ def replay_scenario(defaults: Defaults, args: Tuple[Any, ...], kwargs: Dict[str,
         cmd += ["--iterations", str(data["iterations"])]
     if kwargs.get("target"):
         cmd += ["--target", str(kwargs["target"])]
-    if kwargs.get("hang_timeout"):
-        cmd += ["--hang-timeout", f"{kwargs['hang_timeout']:g}"]
+    hang = kwargs.get("hang_timeout") or defaults.hang_timeout
+    if hang != Defaults.hang_timeout:
+        cmd += ["--hang-timeout", f"{hang:g}"]
     if kwargs.get("allow_gil"):
         cmd.append("--allow-gil")
     return "\n".join([shlex.join(cmd)] + _pytest_replay(defaults, data.get("seed")))
@@ -310,8 +311,11 @@ def replay_zerocode(defaults: Defaults, args: Tuple[Any, ...], kwargs: Dict[str,
         return None
     cmd = ["ftlab-harness", "zerocode", str(target), "--seed", str(data.get("seed"))]
     findings = data.get("findings") or []
-    if findings and findings[0].get("round") is not None:
-        cmd += ["--replay-round", str(findings[0]["round"])]
+    round_ = data.get("round")
+    if round_ is None and findings:
+        round_ = findings[0].get("round")
+    if round_ is not None:
+        cmd += ["--replay-round", str(round_)]
     try:
         folders = _zerocode_paths(kwargs.get("path"), kwargs.get("paths"))
     except BadInput:

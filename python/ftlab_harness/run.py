@@ -18,7 +18,7 @@ from typing import IO, List, Optional, Tuple
 
 from ftlab_harness import summary
 from ftlab_harness.api import Scenario
-from ftlab_harness.exitcodes import run_status
+from ftlab_harness.exitcodes import not_checked, run_status
 from ftlab_harness.loader import Source, file_folders, load, select, sources_from, split_target
 from ftlab_harness.records import JsonlWriter, RunSpec, StressRunRecord
 from ftlab_harness.runner import check_targets, interpreter_info, run_child
@@ -82,6 +82,16 @@ def _write_interrupted_junit(options: RunOptions, interpreter: str, done: List[d
                    "interpreter": interpreter, "threads": options.threads, "seed": options.seed + repeat}
                   for repeat, sc, _ in left]
     write_junit(options.junit_xml or "", list(done) + interrupted_rows(unfinished), suite="ftlab-harness run")
+
+
+def _not_checked_words(records: List[dict]) -> str:
+    """Why a run exits 3: nothing was checked, or (another scenario passed) some were refused."""
+    unchecked = [r for r in records if not_checked(r)]
+    if len(unchecked) == len(records):
+        return "nothing was checked"
+    guarded = [r["scenario"] for r in unchecked if r.get("gil_guard")]
+    return (f"{len(unchecked)} of {len(records)} not checked" + (f", refused by the GIL guard: {', '.join(guarded)}"
+            if guarded else "") + "; never reported as clean")
 
 
 def run_scenarios(options: RunOptions) -> RunOutcome:
@@ -177,5 +187,5 @@ def run_scenarios(options: RunOptions) -> RunOutcome:
         if status == 0 and any(f.get("in_target") and not f.get("suppressed_by") for f in tsan_findings):
             status = 1  # a race in the target's code is a finding like any invariant
     print("\n" + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + f" (seed {options.seed})"
-          + ("; nothing was checked (exit 3)" if status == 3 else ""), file=out, flush=True)
+          + (f"; {_not_checked_words(dicts)} (exit 3)" if status == 3 else ""), file=out, flush=True)
     return RunOutcome(records, status)

@@ -31,3 +31,31 @@ class {cls}(Scenario):
     def step(self, w):
         pass
 '''
+
+
+GIL_EXTENSION = r'''
+#include <Python.h>
+/* Multi-phase init without a Py_mod_gil slot: importing it re-enables the GIL on 3.13t. */
+static PyModuleDef_Slot slots[] = {{0, NULL}};
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "needs_gil", NULL, 0, NULL, slots};
+PyMODINIT_FUNC PyInit_needs_gil(void) { return PyModuleDef_Init(&def); }
+'''
+
+
+def build_needs_gil(folder: Path) -> None:
+    """Compiles `needs_gil`, an extension module whose import re-enables the GIL, into `folder`;
+    skips the test unless the GIL guard can act (free-threaded, GIL off) and a C compiler exists."""
+    import shutil
+    import subprocess
+    import sysconfig
+
+    import pytest
+
+    if not sysconfig.get_config_var("Py_GIL_DISABLED") or getattr(sys, "_is_gil_enabled", lambda: True)():
+        pytest.skip("the GIL guard acts on a free-threaded interpreter running with the GIL off")
+    if shutil.which("cc") is None:
+        pytest.skip("no C compiler to build an extension that needs the GIL")
+    src = folder / "needs_gil.c"
+    src.write_text(GIL_EXTENSION)
+    subprocess.run(["cc", "-shared", "-fPIC", f"-I{sysconfig.get_paths()['include']}", str(src), "-o",
+                    str(folder / f"needs_gil{sysconfig.get_config_var('EXT_SUFFIX')}")], check=True)

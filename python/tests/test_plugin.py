@@ -5,7 +5,7 @@ crash signal + stacks, or the hang's stacks; bad input is one line; nothing chec
 from __future__ import annotations
 
 import pytest
-from conftest import missing_target_scenario
+from conftest import build_needs_gil, missing_target_scenario
 
 from ftlab_harness.junit import read_junit
 
@@ -369,30 +369,9 @@ def test_it(ftlab_harness):
     assert [r["seed"] for r in jsonl_records(project.path / "replay.jsonl")] == [31]
 
 
-GIL_EXTENSION = r'''
-#include <Python.h>
-/* Multi-phase init without a Py_mod_gil slot: importing it re-enables the GIL on 3.13t. */
-static PyModuleDef_Slot slots[] = {{0, NULL}};
-static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "needs_gil", NULL, 0, NULL, slots};
-PyMODINIT_FUNC PyInit_needs_gil(void) { return PyModuleDef_Init(&def); }
-'''
-
-
 def test_the_gil_guard_hint_speaks_pytest(pytester):
     """Issue 22, item 3: the GIL guard told a pytest user to pass `--allow-gil`."""
-    import shutil
-    import subprocess
-    import sys
-    import sysconfig
-
-    if not sysconfig.get_config_var("Py_GIL_DISABLED") or getattr(sys, "_is_gil_enabled", lambda: True)():
-        pytest.skip("the GIL guard acts on a free-threaded interpreter running with the GIL off")
-    if shutil.which("cc") is None:
-        pytest.skip("no C compiler to build an extension that needs the GIL")
-    src = pytester.path / "needs_gil.c"
-    src.write_text(GIL_EXTENSION)
-    subprocess.run(["cc", "-shared", "-fPIC", f"-I{sysconfig.get_paths()['include']}", str(src), "-o",
-                    str(pytester.path / f"needs_gil{sysconfig.get_config_var('EXT_SUFFIX')}")], check=True)
+    build_needs_gil(pytester.path)
     pytester.makepyfile(gil_scenarios='''
 from ftlab_harness import Scenario
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+from conftest import build_needs_gil
 
 from ftlab_harness.junit import read_junit
 
@@ -267,3 +268,36 @@ def test_every_option_has_help(monkeypatch: pytest.MonkeyPatch) -> None:
     missing += options_without_help(parser_of(report_main, monkeypatch), "ftlab-harness report")
     missing += options_without_help(parser_of(tsan_main, monkeypatch), "ftlab-harness tsan")
     assert missing == []
+
+
+def test_an_old_scenarios_file_gets_a_hint(tmp_path: Path) -> None:
+    """An old scenarios file failed with "No module named 'stress'" and no hint."""
+    (tmp_path / "old.py").write_text("from stress import Scenario\n")
+    res = harness("run", "--scenarios", "old.py", cwd=tmp_path)
+    assert res.returncode == 2
+    err = res.stderr.strip()
+    assert len(err.splitlines()) == 1 and "No module named 'stress'" in err
+    assert "from ftlab_harness import Scenario" in err, err
+
+
+def test_exit_3_beside_a_pass_does_not_say_nothing_was_checked(tmp_path: Path) -> None:
+    """The summary said "nothing was checked (exit 3)" when another scenario had passed."""
+    build_needs_gil(tmp_path)
+    (tmp_path / "scen.py").write_text(HEADER + textwrap.dedent('''
+        class NeedsGil(Scenario):
+            name = "trial.needs_gil"
+            target = "needs_gil"
+            def step(self, w):
+                pass
+
+        class Passes(Scenario):
+            name = "trial.passes"
+            target = "threading"
+            def step(self, w):
+                pass
+    '''))
+    res = harness("run", "--scenarios", "scen.py", "--threads", "2", "--duration", "0.2", "--jsonl", "r.jsonl",
+                  cwd=tmp_path)
+    assert res.returncode == 3, res.stdout + res.stderr
+    last = res.stdout.strip().splitlines()[-1]
+    assert "nothing was checked" not in last and "1 of 2 not checked" in last and "trial.needs_gil" in last, last

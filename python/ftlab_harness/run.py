@@ -110,26 +110,26 @@ def run_scenarios(options: RunOptions) -> RunOutcome:
                          options.tsan_sources, options.tsan_suppressions)
         tsan.install()  # every child from here on (the import preflight too) runs under TSan
     tsan_findings: List[dict] = []
-    probe = check_targets(list(targets.values()), [], tail_paths=file_folders(sources))
     info = interpreter_info()
     jsonl_path = options.jsonl or DEFAULT_RUN_JSONL
-    gil_state = {None: "unknown", True: "enabled", False: "disabled"}[probe.get("gil_enabled")]
-    print(
-        f"stress run: {info.interpreter} ({info.executable}), GIL {gil_state} after importing the targets"
-        + (f", PYTHON_GIL={info.python_gil_env}" if info.python_gil_env is not None else "")
-        + f"; {len(chosen)} scenario(s) x {options.repeat}, {options.threads} threads, "
-        + (f"{options.duration:g} s each" if options.duration else f"{options.iterations} iterations/thread")
-        + f", seed {options.seed}; results -> {jsonl_path}",
-        file=out, flush=True,
-    )
-    crashed = probe.get("crashed") or {}
-    for module, why in sorted(crashed.items()):
-        print(f"target {module!r}: {why}; its scenarios still run, each a crash record with the stacks", file=out)
     records: List[StressRunRecord] = []
-    progress = summary.Progress(len(chosen) * options.repeat, stream=out)
     index = 0
     plan = [(repeat, sc, source) for repeat in range(options.repeat) for sc, source in chosen]
     try:
+        probe = check_targets(list(targets.values()), [], tail_paths=file_folders(sources))
+        gil_state = {None: "unknown", True: "enabled", False: "disabled"}[probe.get("gil_enabled")]
+        print(
+            f"stress run: {info.interpreter} ({info.executable}), GIL {gil_state} after importing the targets"
+            + (f", PYTHON_GIL={info.python_gil_env}" if info.python_gil_env is not None else "")
+            + f"; {len(chosen)} scenario(s) x {options.repeat}, {options.threads} threads, "
+            + (f"{options.duration:g} s each" if options.duration else f"{options.iterations} iterations/thread")
+            + f", seed {options.seed}; results -> {jsonl_path}",
+            file=out, flush=True,
+        )
+        crashed = probe.get("crashed") or {}
+        for module, why in sorted(crashed.items()):
+            print(f"target {module!r}: {why}; its scenarios still run, each a crash record with the stacks", file=out)
+        progress = summary.Progress(len(chosen) * options.repeat, stream=out)
         with JsonlWriter(jsonl_path) as writer:
             for repeat, sc, source in plan:
                 index += 1
@@ -167,7 +167,8 @@ def run_scenarios(options: RunOptions) -> RunOutcome:
         if options.junit_xml:
             _write_interrupted_junit(options, info.interpreter, [r.to_json() for r in records] + tsan_findings,
                                      plan[len(records):])
-        print(f"\ninterrupted during scenario {index} of {len(plan)}; {len(records)} record(s) in {jsonl_path}"
+        where = f"during scenario {index} of {len(plan)}" if index else "before the first scenario"
+        print(f"\ninterrupted {where}; {len(records)} record(s) in {jsonl_path}"
               + (f", JUnit (run marked interrupted) in {options.junit_xml}" if options.junit_xml else ""),
               file=out, flush=True)
         raise

@@ -301,3 +301,18 @@ def test_exit_3_beside_a_pass_does_not_say_nothing_was_checked(tmp_path: Path) -
     assert res.returncode == 3, res.stdout + res.stderr
     last = res.stdout.strip().splitlines()[-1]
     assert "nothing was checked" not in last and "1 of 2 not checked" in last and "trial.needs_gil" in last, last
+
+
+def test_report_of_a_user_s_runs_speaks_of_their_target_not_ftlab(tmp_path: Path) -> None:
+    """ftlab-internal wording in a user's report ("the class is not in this ftlab build yet",
+    "python/README.md"), and 0 plots without a word why."""
+    skipped = dict(CLEAN_RUN, scenario="mine.new_api", target="mymod:Map", outcome="skipped",
+                   detail="mymod:Map has no attribute 'snapshot' (not built into the installed mymod?)")
+    results = write_lines(tmp_path / "r.jsonl", json.dumps(CLEAN_RUN), json.dumps(skipped))
+    res = report(tmp_path, "--results", results, "--out", "out")
+    assert res.returncode == 0, res.stderr
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert "skipped (no mymod.snapshot)" in md, md
+    assert "ftlab build" not in md and "python/README.md" not in md and "ftlab." not in md, md
+    plain = harness("report", "--results", results, "--out", "out2", cwd=tmp_path)
+    assert plain.returncode == 0 and "0 plots; no plots: they are drawn from the stress matrix's" in plain.stdout

@@ -242,7 +242,8 @@ def stress_section(doc: Document, res: Results) -> None:
                 cell = str(r.get("outcome", "?"))
                 if cell == "skipped":
                     m = re.search(r"has no attribute '(\w+)'", str(r.get("detail", "")))
-                    row.append(f"skipped (no ftlab.{m.group(1)})" if m else f"skipped — {str(r.get('detail'))[:80]}")
+                    module = str(r.get("target") or "the target").split(":")[0]
+                    row.append(f"skipped (no {module}.{m.group(1)})" if m else f"skipped — {str(r.get('detail'))[:80]}")
                     continue
                 if isinstance(r.get("ops_per_s"), (int, float)) and r.get("ops_per_s"):
                     cell += f", {fmt_rate(r['ops_per_s'])}ops/s"
@@ -255,7 +256,7 @@ def stress_section(doc: Document, res: Results) -> None:
         threads = unique(str(r.get("threads")) for r in stress)
         doc.p(f"One row per scenario (each in its own child process, {'/'.join(threads)} threads); each cell: "
               "outcome, operations per second of the whole run (all threads), and violations of the scenario's "
-              "invariants. `skipped` = the class is not in this ftlab build yet.")
+              "invariants. `skipped` = the target lacks something the scenario requires (the cell says what).")
         doc.table(["scenario"] + sconfigs, rows)
         noted = unique(r["scenario"] for r in stress if isinstance(r.get("notes"), dict) and r["notes"])
         if noted:
@@ -286,8 +287,9 @@ def build_runs(res: Results) -> Document:
     no matrix around them): only the sections that have records."""
     doc = Document("ftlab-harness report")
     kinds = {k: len(res.of(k)) for k in ("stress-run", "zerocode", "hunt", "tsan", "bench")}
-    doc.p("Records: " + ", ".join(f"{n} {k}" for k, n in kinds.items() if n) + ". Exit statuses and the "
-          "meaning of each outcome: python/README.md. Every finding names the seed that replays it.")
+    doc.p("Records: " + (", ".join(f"{n} {k}" for k, n in kinds.items() if n) or "none of a kind shown here")
+          + ". Exit statuses and the meaning of each outcome: `ftlab-harness run --help` and the ftlab-harness "
+          "README. Every finding names the seed that replays it.")
     if res.of("stress-run"):
         stress_section(doc, res)
     zerocode_report.section(doc, res)
@@ -466,7 +468,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     plots: Dict[str, Optional[bytes]] = {}
     note = "plots left out (--no-plots)" if args.no_plots else ""
-    if not args.no_plots:
+    if not args.no_plots and not (res.run or res.of("config")):
+        note = "no plots: they are drawn from the stress matrix's benchmark records, and these records have none"
+    elif not args.no_plots:
         from . import figures
 
         why = figures.available()
@@ -477,8 +481,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     doc = build(res, plots, note)
     (out / "report.md").write_text(doc.markdown(out / "plots"))
     (out / "report.html").write_text(doc.html())
+    drawn = sum(1 for p in plots.values() if p)
     print(f"report: wrote {out / 'report.md'} and {out / 'report.html'} "
-          f"({sum(1 for p in plots.values() if p)} plots)")
+          f"({drawn} plots{'; ' + note if note and not drawn else ''})")
     found = user_findings(res)
     if found:
         print(f"report: the records hold {found} finding(s)" + ("" if args.exit_zero else " (exit 1)"))

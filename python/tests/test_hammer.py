@@ -275,7 +275,9 @@ def test_instance_attributes_can_be_assigned_and_deleted() -> None:
     from zerocode_targets import Knobs
 
     keys = {t.key for t in discover(Knobs())}
-    assert {"label", "set:label", "del:label", "rebuild"} <= keys
+    assert {"label", "set:label", "rebuild"} <= keys and "del:label" not in keys  # deletion only when asked
+    [t] = discover(Knobs(), include=["del:label"])
+    assert t.kind == "delattr" and t.make(__import__("random").Random(0), None).label() == "del .label"  # type: ignore[arg-type]
 
 
 def test_the_child_runs_in_a_scratch_directory(tmp_path: Any, monkeypatch: Any) -> None:
@@ -295,3 +297,50 @@ def test_a_crash_names_the_round_to_replay() -> None:
     assert res.finding_kind == "crash" and res.round is not None, res
     assert f"--replay-round {res.round}" in cli.describe(res)
     assert res.to_json()["rounds"] >= 1
+
+
+# ---------------------------------------------------------------- waiting operations (issue 23)
+
+
+def test_a_forgotten_notify_is_a_lost_wakeup() -> None:
+    findings = quick("zerocode_targets:ForgetfulQueue()", seconds=20.0)
+    assert findings and findings[0].kind == "lost_wakeup", findings
+
+
+def test_a_waiter_without_timeout_that_wakes_late_is_a_lost_wakeup() -> None:
+    findings = quick("zerocode_targets:ForgetfulOnce()", seconds=20.0)
+    assert findings and findings[0].kind == "lost_wakeup", findings
+
+
+@pytest.mark.parametrize("target", ["zerocode_targets:CondQueue()", "zerocode_targets:SlowOnce()", "queue:Queue()",
+                                    "threading:Event()", "threading:Semaphore(2)", "threading:Barrier(2)"])
+def test_correct_waiting_objects_are_clean(target: str) -> None:
+    assert quick(target, seconds=3.0) == []
+
+
+def test_waiting_variants_are_discovered_and_replayed_without_waiting() -> None:
+    import queue
+
+    from ftlab_harness.zerocode.ops import make_apply
+
+    [t] = [t for t in discover(queue.Queue()) if t.blocking and t.name == "get"]
+    op = t.make(__import__("random").Random(0), __import__("ftlab_harness.zerocode.ops", fromlist=["Values"]).Values())
+    assert op.blocking and dict(op.kwargs)["timeout"] > 0
+    import time as _time
+
+    t0 = _time.perf_counter()
+    assert make_apply()(queue.Queue(), op) == (False, ("raise", "Empty"))
+    assert _time.perf_counter() - t0 < 0.05, "a replay must not wait"
+
+
+def test_learning_stops_at_its_cap() -> None:
+    import time as _time
+
+    events: list[tuple[str, dict]] = []
+    t0 = _time.monotonic()
+    run_in_process(Config(target="zerocode_targets:SlowMethods", seconds=0.5, seed=1, learn_seconds=1.0),
+                   lambda k, d: events.append((k, d)))
+    plan = next(d for k, d in events if k == "plan")
+    assert plan["learning_truncated"] is True
+    assert plan["learn_seconds"] < 2.0, plan  # the cap plus one call in flight, not 150 sequences x 40 ms
+    assert _time.monotonic() - t0 < 10

@@ -205,3 +205,93 @@ class ExportGuard:
         time.sleep(0.0005)
         self._busy = False
         return 1
+
+
+class CondQueue:
+    """A correct condition-variable queue (waits with a timeout, as `queue.Queue.get` does)."""
+
+    def __init__(self) -> None:
+        self._items: list[int] = []
+        self._cv = threading.Condition()
+
+    def put(self, x: int) -> None:
+        with self._cv:
+            self._items.append(x)
+            self._notify()
+
+    def _notify(self) -> None:
+        self._cv.notify()
+
+    def get(self, timeout: float | None = None) -> int:
+        with self._cv:
+            if not self._cv.wait_for(lambda: self._items, timeout):
+                raise TimeoutError
+            return self._items.pop(0)
+
+    def __len__(self) -> int:
+        with self._cv:
+            return len(self._items)
+
+
+class ForgetfulQueue(CondQueue):
+    """Its broken twin: notifies only when the queue becomes non-empty, so a second waiter behind
+    a second quick `put` sleeps until its timeout (the classic lost wake-up)."""
+
+    def _notify(self) -> None:
+        if len(self._items) == 1:
+            self._cv.notify()
+
+
+class SlowOnce:
+    """Runs a 20 ms init once; concurrent callers wait for it (no timeout parameter, as
+    `OnceResource.get`). `_notify` wakes them."""
+
+    def __init__(self) -> None:
+        self._cv = threading.Condition()
+        self._state = "empty"
+        self._value = 0
+
+    def get(self) -> int:
+        with self._cv:
+            if self._state == "empty":
+                self._state = "running"
+                self._cv.release()
+                try:
+                    time.sleep(0.02)
+                finally:
+                    self._cv.acquire()
+                self._state, self._value = "done", 42
+                self._notify()
+            while self._state != "done":
+                self._cv.wait(1.0)  # a timed loop: a lost notification costs up to a second
+            return self._value
+
+    def _notify(self) -> None:
+        self._cv.notify_all()
+
+
+class ForgetfulOnce(SlowOnce):
+    """Its broken twin: the finished init wakes nobody."""
+
+    def _notify(self) -> None:
+        pass
+
+
+class SlowMethods:
+    """Every method takes 40 ms: learning must stop at its cap, not after 150 sequences."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def a(self) -> int:
+        time.sleep(0.04)
+        self.n += 1
+        return self.n
+
+    def b(self, k: int) -> int:
+        time.sleep(0.04)
+        return self.n + k
+
+    def c(self) -> int:
+        time.sleep(0.04)
+        return self.n

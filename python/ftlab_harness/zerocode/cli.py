@@ -81,7 +81,14 @@ def build_parser() -> _Parser:
                    help="keep the scratch directory the child ran in (it calls every public method: files it writes land there)")
     p.add_argument("--show-plan", action="store_true",
                    help="print the plan: every operation kept (composite ones with why) and every one dropped, with its reason")
-    p.add_argument("--mode", choices=["both", "lincheck", "hammer"], default="both")
+    p.add_argument("--mode", choices=["both", "lincheck", "hammer"], default="both",
+                   help="both (default): checked rounds and every 8th a hammer round; lincheck: only checked rounds; "
+                        "hammer: only long rounds checked for crashes, hangs and new exception types")
+    p.add_argument("--block-timeout", type=positive(float), default=0.25, metavar="S",
+                   help="how long a waiting operation (a method with a timeout) waits in a round (default 0.25 s)")
+    p.add_argument("--wake-bound", type=positive(float), default=0.1, metavar="S",
+                   help="a waiter still waiting this long after it could have been released is a lost_wakeup "
+                        "(default 0.1 s; scaled up on a machine that wakes threads late)")
     p.add_argument("--round-timeout", type=positive(float), default=5.0, help="a lincheck round longer than this is a hang (default 5 s)")
     p.add_argument("--learn-seconds", type=positive(float), default=3.0, help="cap on sequential learning time (default 3 s)")
     p.add_argument("--replay-round", type=int, default=None, metavar="R", help="rerun only round R's scenario (with --seed)")
@@ -98,7 +105,8 @@ def config_from(args: argparse.Namespace, seed: int) -> Config:
         target=args.target, seconds=args.seconds, seed=seed, threads=max(2, args.threads),
         ops=_split(args.ops) or None, exclude=_split(args.exclude), normaliser=args.normaliser,
         transient=list(args.transient), default_transients=not args.no_default_transients, composite=_split(args.composite),
-        state_key=args.state_key, allow_gil=args.allow_gil, mode=args.mode, round_timeout=args.round_timeout,
+        state_key=args.state_key, allow_gil=args.allow_gil, block_timeout=args.block_timeout, wake_bound=args.wake_bound,
+        mode=args.mode, round_timeout=args.round_timeout,
         learn_seconds=args.learn_seconds, replay_round=args.replay_round,
     )
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import dataclasses
 import functools
 import importlib
 import os
@@ -41,10 +42,12 @@ import re
 import sys
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import ftlab_harness.zerocode.lincheck as lincheck
+import ftlab_harness.zerocode.ops as ops_module
 from ftlab_harness.zerocode.history import (
     Call,
     Finding,
@@ -61,6 +64,7 @@ from ftlab_harness.zerocode.ops import (
     discover,
     make_apply,
     raw_apply,
+    replay_form,
 )
 
 #: Exceptions CPython documents as possible under concurrency, by design, and where: a generator
@@ -71,6 +75,7 @@ from ftlab_harness.zerocode.ops import (
 DEFAULT_TRANSIENT = ("ValueError:generator already executing", "RuntimeError:during iteration", "BufferError:")
 DEFAULT_TRANSIENT_SCOPE = {"RuntimeError:during iteration": "composite"}
 LEARN_OP_TIMEOUT = 0.5
+LEARN_BLOCK_PROBE = 0.05  # how long learning lets a waiting operation wait (to learn its "in vain" outcome)
 LEARN_SEQUENCES = 150  # a fixed count (not a time) so a seed regenerates the same plan and rounds
 SPIN = 3000  # start-line spins (about 50 µs) before blocking: overlap without starving a loaded machine
 
@@ -97,6 +102,8 @@ class Config:
     composite: list[str] = field(default_factory=list)  # operations the user marks as not atomic
     state_key: str = "auto"  # auto | sequence | pickle (see lincheck.Replayer)
     allow_gil: bool = False  # run even if importing the target re-enabled the GIL on a free-threaded build
+    block_timeout: float = 0.25  # how long a waiting operation waits in the run (ops.BLOCK_TIMEOUT)
+    wake_bound: float = 0.1  # a waiter still waiting this long after it could have been released: lost_wakeup
     mode: str = "both"  # both | lincheck | hammer
     hammer_every: int = 8
     long_every: int = 3  # every 3rd lincheck round: all threads x 12-30 operations (more overlap)
@@ -163,6 +170,10 @@ class Plan:
     mutators: list[Template] = field(default_factory=list)
     observers: list[Template] = field(default_factory=list)
     composite: dict[str, str] = field(default_factory=dict)  # operation -> why it is not atomic
+    unmet: dict[str, Any] = field(default_factory=dict)  # waiting operation -> its outcome when it waited in vain
+    met_seen: set[str] = field(default_factory=set)  # waiting operations that succeeded sequentially
+    rendezvous: set[str] = field(default_factory=set)  # waiting operations that never succeed alone (Barrier.wait)
+    alone_ns: dict[str, int] = field(default_factory=dict)  # the longest an operation took alone while learning
     observations: list[str] = field(default_factory=list)  # nondeterminism seen in rounds (never findings)
 
     def summary(self) -> dict[str, Any]:
@@ -218,13 +229,14 @@ def learn(factory: Callable[[], Any], templates: list[Template], values: Values,
     `values` and `rng` are advanced as the successful attempt advanced its copies.
     """
     blocked: dict[str, str] = {}  # op name -> label of the call that blocked
+    end = time.monotonic() + seconds  # the cap covers every attempt together
     while True:
         attempt = _Attempt()
         a_values = copy.deepcopy(values)
         a_rng = random.Random()
         a_rng.setstate(rng.getstate())
         body = functools.partial(_learn_once, factory, [copy.copy(t) for t in templates], a_values, apply, a_rng,
-                                 seconds, dict(blocked), attempt)
+                                 max(0.05, end - time.monotonic()), dict(blocked), attempt)
         threading.Thread(target=attempt.main, args=(body,), daemon=True, name="zerocode-learn").start()
         while not attempt.done.wait(LEARN_OP_TIMEOUT / 4):
             current = attempt.current
@@ -248,7 +260,7 @@ def _learn_once(factory: Callable[[], Any], templates: list[Template], values: V
                 blocked_labels: dict[str, str], attempt: _Attempt) -> Plan:
     """One attempt of `learn`; operations in `blocked_labels` are excluded from the start."""
     plan = Plan([], values)
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + seconds  # the whole of learning, not per attempt: see `learn`
     blocked = set(blocked_labels)
     for name, label in blocked_labels.items():
         plan.excluded[name] = f"blocked for {LEARN_OP_TIMEOUT} s when run alone ({label})"
@@ -256,8 +268,23 @@ def _learn_once(factory: Callable[[], Any], templates: list[Template], values: V
     def run(obj: Any, op: Op) -> tuple[bool, Token] | None:
         if op.name in blocked:
             return None
+        if time.monotonic() > deadline:
+            raise _LearnCap
         attempt.current = (op, time.monotonic())
-        out = apply(obj, op)
+        if op.blocking and op.name not in plan.unmet:
+            # Wait briefly for real: an outcome that took the whole wait is the "waited in vain" one.
+            t0 = time.perf_counter()
+            out = apply(obj, replay_form(op, LEARN_BLOCK_PROBE))
+            if time.perf_counter() - t0 >= LEARN_BLOCK_PROBE * 0.9:
+                plan.unmet[op.name] = out
+        else:
+            t0 = time.perf_counter_ns()
+            out = apply(obj, op)
+            took = time.perf_counter_ns() - t0
+            if took > plan.alone_ns.get(op.name, 0):
+                plan.alone_ns[op.name] = took
+        if op.blocking and op.name in plan.unmet and out != plan.unmet[op.name]:
+            plan.met_seen.add(op.name)
         attempt.current = None
         if attempt.abandoned:
             raise _Abandoned
@@ -272,12 +299,45 @@ def _learn_once(factory: Callable[[], Any], templates: list[Template], values: V
 
     # Phase A: each argument generator alone on fresh objects; keep the ones accepted.
     usable: list[Template] = []
+    try:
+        _phase_a(plan, templates, usable, factory, values, rng, run, blocked)
+    except _LearnCap:
+        plan.truncated = True
+        tried = {id(t) for t in usable} | set(plan.excluded)
+        for t in templates:
+            if id(t) not in tried and t.key not in plan.excluded:
+                plan.excluded[t.key] = f"not tried: learning ran out of its {seconds:.1f} s cap (--learn-seconds)"
+    plan.raises.clear()  # phase A's TypeErrors from rejected generators are not behaviour
+    try:
+        usable = _phase_b(plan, usable, factory, values, rng, run, blocked)
+    except _LearnCap:
+        plan.truncated = True
+    plan.templates = usable
+    try:
+        _classify(plan, factory, apply, rng, run)
+    except _LearnCap:
+        plan.truncated = True
+    if blocked:  # an operation that blocked while classifying (`join` after a `put`) is out too
+        plan.templates = [t for t in plan.templates if t.name not in blocked]
+        plan.mutators = [t for t in plan.mutators if t.name not in blocked]
+        plan.observers = [t for t in plan.observers if t.name not in blocked]
+    if not usable:
+        raise BadTarget("no usable operation: " + "; ".join(f"{k}: {v}" for k, v in plan.excluded.items()))
+    return plan
+
+
+class _LearnCap(BaseException):
+    """Learning ran past its cap (`--learn-seconds`): stop where it is, with what it learned."""
+
+
+def _phase_a(plan: Plan, templates: list[Template], usable: list[Template], factory: Callable[[], Any], values: Values,
+             rng: random.Random, run: Callable[[Any, Op], tuple[bool, Token] | None], blocked: set[str]) -> None:
     for t in templates:
         trials: list[tuple[Gen | None, Op]]
         if t.fixed is not None or not t.gens:
             trials = [(None, t.make(rng, values)) for _ in range(3)]
         else:
-            trials = [(g, Op(t.name, t.kind, *g(rng, values))) for g in t.gens for _ in range(4)]
+            trials = [(g, Op(t.name, t.kind, *g(rng, values), blocking=t.blocking)) for g in t.gens for _ in range(4)]
         good: list[Any] = []
         errors: list[str] = []
         for g, op in trials:
@@ -295,18 +355,18 @@ def _learn_once(factory: Callable[[], Any], templates: list[Template], values: V
         if t.name in blocked:
             continue
         if not good:
-            plan.excluded[t.name] = f"rejected every generated argument alone ({', '.join(sorted(set(errors)))})"
+            plan.excluded[t.key] = f"rejected every generated argument alone ({', '.join(sorted(set(errors)))})"
             continue
         if t.gens and t.fixed is None:
             t.gens = [g for g in good if g is not None]
         usable.append(t)
-    plan.raises.clear()  # phase A's TypeErrors from rejected generators are not behaviour
-    # Phase B: random sequences, each twice: exception types alone, nondeterministic results.
+
+
+def _phase_b(plan: Plan, usable: list[Template], factory: Callable[[], Any], values: Values, rng: random.Random,
+             run: Callable[[Any, Op], tuple[bool, Token] | None], blocked: set[str]) -> list[Template]:
+    """Random sequences, each twice: exception types alone, nondeterministic results."""
     for _ in range(LEARN_SEQUENCES):
         if not usable:
-            break
-        if time.monotonic() > deadline:
-            plan.truncated = True
             break
         subset = rng.sample(usable, min(len(usable), rng.randint(1, 4)))
         script = [rng.choice(subset).make(rng, values) for _ in range(rng.randint(2, 12))]
@@ -323,15 +383,7 @@ def _learn_once(factory: Callable[[], Any], templates: list[Template], values: V
                     plan.nondeterministic.add(op.name)
                     break
         usable = [t for t in usable if t.name not in blocked]
-    plan.templates = usable
-    _classify(plan, factory, apply, rng, run)
-    if blocked:  # an operation that blocked while classifying (`join` after a `put`) is out too
-        plan.templates = [t for t in plan.templates if t.name not in blocked]
-        plan.mutators = [t for t in plan.mutators if t.name not in blocked]
-        plan.observers = [t for t in plan.observers if t.name not in blocked]
-    if not usable:
-        raise BadTarget("no usable operation: " + "; ".join(f"{k}: {v}" for k, v in plan.excluded.items()))
-    return plan
+    return usable
 
 
 def _classify(plan: Plan, factory: Callable[[], Any], apply: Callable[[Any, Op], tuple[bool, Token]],
@@ -460,6 +512,10 @@ class _Pool:
             budget_ns: int = 0) -> list[Call] | None:
         n = len(scripts)
         waits = [[jitter.choice((0, 0, 0, 5, 20, 80, 300, 1000, 3000)) if jitter else 0 for _ in s] for s in scripts]
+        if any(op.blocking for s in scripts for op in s):
+            for s, w in zip(scripts, waits):  # the others start a little later: the sleepers are asleep by then
+                if s and not s[0].blocking:
+                    w[0] = 30_000
         self.job = {"obj": obj, "scripts": scripts, "waits": waits, "n": n, "arrived": 0, "left": n, "go": [False],
                     "started": threading.Event(), "results": [[] for _ in range(n)], "budget": budget_ns}
         self.done.clear()
@@ -489,7 +545,10 @@ class _Pool:
             else:
                 job["started"].wait()
             stop_at = clock() + job["budget"] if job["budget"] else 0
+            waited_long = False
             for k, op in enumerate(script):
+                if op.blocking and waited_long:  # one long wait per thread per round: later waits are polls
+                    op = replay_form(op)
                 for _ in range(my_waits[k]):
                     pass
                 t0 = clock()
@@ -508,6 +567,8 @@ class _Pool:
                     except BaseException:
                         msg = "<str raised>"
                 t1 = clock()
+                if op.blocking and t1 - t0 > ops_module.BLOCK_TIMEOUT * 0.9e9:
+                    waited_long = True
                 out.append(Call(t, k, op, t0, t1, ok, token, msg))
             with self.lock:
                 job["left"] -= 1
@@ -550,9 +611,12 @@ def round_scenario(cfg: Config, plan: Plan, round_index: int) -> tuple[str, list
     rng = random.Random(cfg.seed * 1_000_003 + round_index)
     hammer_round = cfg.mode == "hammer" or (cfg.mode == "both" and cfg.hammer_every and round_index % cfg.hammer_every == cfg.hammer_every - 1)
     templates = plan.templates
+    if hammer_round:  # waiting calls would stall a hammer round's threads for their whole timeout
+        templates = [t for t in templates if not t.blocking] or templates
     pick = rng.random()
     if hammer_round and pick < 0.5:  # every thread on one operation: the commonest real bug
-        subset = [rng.choice(plan.mutators if plan.mutators and rng.random() < 0.7 else templates)]
+        mutators = [t for t in plan.mutators if not t.blocking]
+        subset = [rng.choice(mutators if mutators and rng.random() < 0.7 else templates)]
     elif pick < 0.35 and plan.mutators and plan.observers:  # writes meet a read (and each other)
         m = rng.choice(plan.mutators)
         subset = [m, m, rng.choice(plan.observers)]
@@ -562,6 +626,9 @@ def round_scenario(cfg: Config, plan: Plan, round_index: int) -> tuple[str, list
         subset = [rng.choice(plan.mutators), rng.choice(plan.mutators)] + ([rng.choice(plan.observers)] if plan.observers else [])
     else:
         subset = rng.sample(templates, min(len(templates), rng.choice((1, 2, 2, 3, 3, 4))))
+    releasers = [t for t in plan.mutators if not t.blocking and t.name not in {b.name for b in subset if b.blocking}]
+    if any(t.blocking for t in subset) and releasers and not any(t in releasers for t in subset):
+        subset = subset + [rng.choice(releasers)]  # a waiter meets something that can release it
     long_round = not hammer_round and cfg.long_every and round_index % cfg.long_every == cfg.long_every - 1
     if hammer_round:
         threads, per = max(2, cfg.threads), cfg.hammer_ops
@@ -571,10 +638,37 @@ def round_scenario(cfg: Config, plan: Plan, round_index: int) -> tuple[str, list
     else:
         threads, per = rng.randint(2, max(2, cfg.threads)), 0
     scripts = []
-    for _ in range(threads):
+    waiting = [t for t in subset if t.blocking]
+    for k in range(threads):
         count = per or rng.randint(cfg.ops_min, cfg.ops_max)
-        scripts.append([rng.choice(subset).make(rng, plan.values) for _ in range(count)])
+        script = [rng.choice(subset).make(rng, plan.values) for _ in range(count)]
+        if waiting and k < (threads + 1) // 2:  # half the threads start by waiting: wake-ups need sleepers
+            script[0] = rng.choice(waiting).make(rng, plan.values)
+        scripts.append(script)
     return ("hammer" if hammer_round else "lincheck"), scripts
+
+
+class _Oversleep:
+    """A daemon thread that sleeps 2 ms at a time and keeps the longest oversleep since `reset`:
+    how late this machine wakes a sleeping thread right now (the lost-wake-up bound scales with it)."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self.stop = False
+        threading.Thread(target=self._run, daemon=True, name="zerocode-oversleep").start()
+
+    def _run(self) -> None:
+        clock = time.perf_counter
+        while not self.stop:
+            t0 = clock()
+            time.sleep(0.002)
+            late = clock() - t0 - 0.002
+            if late > self.worst:
+                self.worst = late
+
+    def reset(self) -> float:
+        worst, self.worst = self.worst, 0.0
+        return worst
 
 
 class GilEnabled(Exception):
@@ -625,6 +719,9 @@ def run_in_process(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_
     """Learns, then runs rounds until the first finding or the time cap. `emit(kind, data)` gets
     "plan", "progress", "observation" and "finding" events as they happen (the child streams them)."""
     findings: list[Finding] = []
+    # Deprecated aliases (`Event.isSet`) warn on every call: thousands of lines that say nothing
+    # about thread safety. Filters are process-wide; the child is this run's own process.
+    warnings.simplefilter("ignore", DeprecationWarning)
     factory, literals = load_target(cfg.target)
     normaliser = load_callable(cfg.normaliser) if cfg.normaliser else None
     try:
@@ -638,6 +735,7 @@ def run_in_process(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_
                          "Declare the module free-threading safe, or pass --allow-gil to check it with the GIL on")
     values = Values()
     values.harvest(literals)
+    ops_module.BLOCK_TIMEOUT = cfg.block_timeout
     try:
         templates = discover(probe, include=cfg.ops, exclude=cfg.exclude)
     except ValueError as e:
@@ -653,6 +751,10 @@ def run_in_process(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_
     plan.composite = {t.name: t.composite for t in plan.templates if t.composite}
     for name in sorted(lazy):
         plan.composite.setdefault(name, "returns an iterator or view (reading it iterates the object)")
+    for t in plan.templates:
+        if t.blocking and t.name in plan.unmet and t.name not in plan.met_seen:
+            plan.rendezvous.add(t.name)
+            plan.composite[t.name] = "a rendezvous: it never succeeded alone, only with a concurrent partner (Barrier.wait)"
     for name in cfg.composite:
         plan.composite[name] = "marked composite by the user"
     composite = set(plan.composite)
@@ -717,6 +819,8 @@ def run_in_process(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_
                     if ok:
                         seen.setdefault(op.name, set()).add(token)
             for c in comp:
+                if c.op.name in plan.rendezvous:
+                    continue  # its successes exist only concurrently: no sequential order returns them
                 if c.ok and c.token not in seen.get(c.op.name, set()) and c.op.name in plan.composite:
                     return Finding("impossible_value",
                                    f"{c.op.label()} returned {c.token!r}, a value no sequential order of this round's "
@@ -750,7 +854,60 @@ def run_in_process(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_
                                history=History(sorted(comp + atomic, key=lambda x: x.invoke_ns), cfg.seed, round_index).describe())
         return None
 
+    def lost_wakeup(atomic: list[Call], round_index: int, oversleep: float) -> Finding | None:
+        """A waiter that waited on after a state that would have released it (see docs/zerocode.md,
+        "Waiting operations"). Only calls that waited longer than the bound are examined: the
+        bound is `wake_bound`, or 4x the longest oversleep of the harness's own 2 ms sleeper in
+        this round if that is longer (a loaded machine delays every wake-up alike)."""
+        bound = max(cfg.wake_bound, 4 * oversleep)
+        bound_ns = int(bound * 1e9)
+        threads = len({c.thread for c in atomic})
+        for c in atomic:
+            if not c.op.blocking and c.ok and c.op.name not in plan.rendezvous and c.op.name in plan.alone_ns:
+                # A call with no timeout that waited (OnceResource.get behind another thread's init):
+                # far slower than alone, and the same outcome was possible a bound earlier.
+                slow_ns = 4 * threads * plan.alone_ns[c.op.name] + bound_ns
+                if c.response_ns - c.invoke_ns > slow_ns:
+                    early = dataclasses.replace(c, response_ns=c.response_ns - bound_ns)
+                    hist = [early if x is c else x for x in atomic]
+                    if lincheck.check(hist, rep, compare, cfg.max_nodes, cfg.check_seconds).linearizable is True \
+                            and lincheck.check(atomic, rep, compare, cfg.max_nodes, cfg.check_seconds).linearizable is True:
+                        waited = (c.response_ns - c.invoke_ns) / 1e9
+                        return Finding("lost_wakeup",
+                                       f"{c.op.label()} returned after {waited:.3f} s (alone it never took more than "
+                                       f"{plan.alone_ns[c.op.name] / 1e6:.1f} ms), and its outcome was already possible "
+                                       f"{bound:.3f} s earlier: it waited on after it could have been released "
+                                       f"(machine oversleep {oversleep * 1000:.1f} ms)",
+                                       elapsed(), cfg.seed, round_index, op=c.op.label(),
+                                       history=History(sorted(atomic, key=lambda x: x.invoke_ns), cfg.seed, round_index).describe())
+                continue
+            if not c.op.blocking or c.op.name not in plan.unmet or c.op.name in plan.rendezvous:
+                continue
+            if c.response_ns - c.invoke_ns <= bound_ns:
+                continue
+            unmet_ok, unmet_token = plan.unmet[c.op.name]
+            timed_out = c.ok == unmet_ok and c.token == unmet_token
+            if not timed_out and not c.ok:
+                continue  # it raised something else: not a wake-up (the object may be broken)
+            t_p = c.response_ns - bound_ns
+            moved = dataclasses.replace(c, invoke_ns=t_p if timed_out else t_p + 1)
+            hist = [moved if x is c else x for x in atomic]
+            if not timed_out:  # it returned late: was its condition still unmet a bound before it returned?
+                hist.append(Call(c.thread, -1, c.op, t_p, t_p, unmet_ok, unmet_token, "(probe)"))
+            verdict = lincheck.check(hist, rep, compare, cfg.max_nodes, cfg.check_seconds)
+            if verdict.linearizable is False:
+                waited = (c.response_ns - c.invoke_ns) / 1e9
+                what = "timed out" if timed_out else "returned"
+                return Finding("lost_wakeup",
+                               f"{c.op.label()} {what} after {waited:.3f} s, but every sequential explanation of the round "
+                               f"had its condition met for at least the last {bound:.3f} s before it {what} "
+                               f"(its wake-up was lost or late; bound {cfg.wake_bound} s, machine oversleep {oversleep * 1000:.1f} ms)",
+                               elapsed(), cfg.seed, round_index, op=c.op.label(),
+                               history=History(sorted(atomic, key=lambda x: x.invoke_ns), cfg.seed, round_index).describe())
+        return None
+
     pool = _Pool(max(2, cfg.threads), normaliser)
+    sleeper = _Oversleep()
     switch = 1e-6 if gil else None
     old_switch = sys.getswitchinterval()
     started = time.monotonic()
@@ -767,8 +924,11 @@ def run_in_process(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_
             on_round(round_index)
             obj = factory()
             timeout = cfg.round_timeout
+            if sleeper is not None:
+                sleeper.reset()
             calls = pool.run(obj, scripts, timeout, random.Random(cfg.seed * 7 + round_index),
                              HAMMER_BUDGET_NS if kind == "hammer" else 0)
+            oversleep = sleeper.reset() if sleeper is not None else 0.0
             progress.rounds += 1
             if calls is None:
                 f = Finding("hang", f"a {kind} round did not finish within {timeout:.1f} s (hang or deadlock); "
@@ -803,7 +963,7 @@ def run_in_process(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_
                         if not c.ok:
                             plan.raises.setdefault(c.op.name, set()).add(c.token[1])
                     finding = unexpected(comp, scripts, round_index) or impossible(
-                        comp, atomic, verdict.order, scripts, False, round_index)
+                        comp, atomic, verdict.order, scripts, False, round_index) or lost_wakeup(atomic, round_index, oversleep)
                 elif _no_overlap(atomic):
                     _note_nondeterminism(plan, atomic, rep, emit, round_index)
                     progress.observations += 1
@@ -831,6 +991,8 @@ def run_in_process(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_
     finally:
         if switch:
             sys.setswitchinterval(old_switch)
+        if sleeper is not None:
+            sleeper.stop = True
     progress.check_seconds = round(progress.check_seconds, 4)
     emit("progress", dict(vars(progress), seconds=round(time.monotonic() - started, 3), final=True))
     return findings

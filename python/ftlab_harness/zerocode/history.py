@@ -42,6 +42,7 @@ class Op:
     kind: str = "method"  # method | property | setprop | delattr | protocol | call
     args: tuple[Any, ...] = ()
     kwargs: tuple[tuple[str, Any], ...] = ()
+    blocking: bool = False  # a waiting call: its real timeout in the run, 0 when replayed (ops.make_apply)
 
     def label(self) -> str:
         """`name(args)` as a reader would write it (arguments shortened)."""

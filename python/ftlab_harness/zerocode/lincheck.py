@@ -13,8 +13,9 @@ meet in the cache) only for types whose pickle is their whole behavioural state
 (`CONTENT_KEY_TYPES`: list, dict, deque, ...), otherwise the sequence of operations applied (exact
 for any deterministic object). A pickle is not a state in general: two `set`s with equal pickles
 can iterate differently after the next insertion (a removal leaves a hidden dummy slot), and a
-search that merged them replayed the wrong state and called a sequential history a violation. Transitions (state, operation) -> (outcome, next state) are cached too, so a replay is
-only materialised (factory + prefix) when a transition was never seen. The replayed object is
+search that merged them replayed the wrong state and called a sequential history a violation.
+Transitions (state, operation) -> (outcome, next state) are cached too, so a replay is only
+materialised (factory + prefix) when a transition was never seen. The replayed object is
 kept "live" along the current path: extending the path costs one operation, not a replay.
 
 Invariants: `check` never mutates its input; it returns `None` when the node budget runs out

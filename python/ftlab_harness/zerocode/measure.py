@@ -27,7 +27,7 @@ from typing import Any
 
 from ftlab_harness.zerocode.hammer import Config
 from ftlab_harness.zerocode.parent import ZeroCodeResult, run_isolated
-from ftlab_harness.zerocode.twins import ONCE_OPTS, PER_THREAD_OPTS, TWINS
+from ftlab_harness.zerocode.twins import ONCE_OPTS, PER_THREAD_OPTS, SLICE, SLOW_INIT, TWINS
 
 #: (name, target, extra Config fields); TWINS (the seeded twins) live in `twins.py`, shared with the hunt
 REALBUGS: list[tuple[str, str, dict[str, Any]]] = [
@@ -45,6 +45,9 @@ CLEAN: list[tuple[str, str, dict[str, Any]]] = [
     ("Point", "ftlab:Point(1.0, 2.0)", {}),
     ("FrozenMap", 'ftlab:FrozenMap({"a": 1, "b": 2})', {}),
     ("Latch", "ftlab:Latch", {}),
+    ("Latch (1 s wait slice)", f"ftlab:({SLICE}, Latch())[1]", {}),
+    ("WorkQueue(4) (1 s wait slice)", f"ftlab:({SLICE}, WorkQueue(4))[1]", {}),
+    ("OnceResource (1 s slice, 20 ms init)", f"ftlab:({SLICE}, OnceResource({SLOW_INIT}))[1]", ONCE_OPTS),
     ("PublishSlot", "ftlab:PublishSlot", {}),
     ("WorkQueue", "ftlab:WorkQueue(4)", {}),
     ("Bank", 'ftlab:Bank({"a": 3, "b": 3})', {}),
@@ -70,6 +73,10 @@ BUILTINS: list[tuple[str, str, dict[str, Any]]] = [
     ("deque()", "collections:deque()", {}),
     ("queue.Queue()", "queue:Queue()", {}),
     ("queue.SimpleQueue()", "queue:SimpleQueue()", {}),
+    ("threading.Event()", "threading:Event()", {}),
+    ("threading.Semaphore(2)", "threading:Semaphore(2)", {}),
+    ("threading.Barrier(2)", "threading:Barrier(2)", {}),
+    ("threading.Lock()", "threading:Lock()", {}),
     ("rpds.HashTrieMap()", "rpds:HashTrieMap()", {}),
     ("pydantic_core SchemaValidator", "pydantic_core:SchemaValidator({'type': 'list', 'items_schema': {'type': 'int'}})", {}),
 ]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import collections.abc as _abc
+import dataclasses
 import inspect
 import itertools
 import os
@@ -200,12 +201,14 @@ class Template:
     fixed: Op | None = None  # an explicit op with literal arguments: always exactly this
     source: str = ""  # where the arguments came from (stub, hints, signature, guess, explicit)
     zero_arg: bool = False  # a method known to take no arguments (an observer candidate)
+    blocking: bool = False  # the waiting variant of a method with a timeout (see `params_gen`)
+    params: list[Param] = field(default_factory=list)  # the parameters, when known (signature or stub)
     composite: str = ""  # why the operation is not atomic (see `COMPOSITE_PROTOCOLS`); "" = atomic
 
     @property
     def key(self) -> str:
         """The name a plan shows: `set:x` / `del:x` for attribute writes, else the name."""
-        return {"setprop": "set:", "delattr": "del:"}.get(self.kind, "") + self.name
+        return {"setprop": "set:", "delattr": "del:"}.get(self.kind, "") + self.name + ("[blocking]" if self.blocking else "")
 
     @property
     def no_arguments(self) -> bool:
@@ -219,11 +222,19 @@ class Template:
         if not self.gens:
             return Op(self.name, self.kind)
         args, kwargs = rng.choice(self.gens)(rng, values)
-        return Op(self.name, self.kind, args, kwargs)
+        return Op(self.name, self.kind, args, kwargs, blocking=self.blocking)
 
 
-def params_gen(params: list[Param]) -> Gen:
-    """A generator for a parameter list: optional parameters omitted half the time."""
+#: A blocking variant's timeout in the run (`Config.block_timeout` sets it in the child). Replays
+#: pass 0: a wait of up to T seconds, linearized at one instant, is "succeed if the condition
+#: holds now, else time out" — what a zero timeout does, without sleeping in the search.
+BLOCK_TIMEOUT = 0.25
+TIMEOUT_NAMES = ("timeout",)
+
+
+def params_gen(params: list[Param], blocking: bool = False) -> Gen:
+    """A generator for a parameter list: optional parameters omitted half the time. `blocking`:
+    the timeout is `BLOCK_TIMEOUT` and `block`/`blocking` flags are True (a waiting call)."""
     gens = [(p, _kind_gen(p.kind)) for p in params]
 
     def gen(rng: random.Random, values: Values) -> tuple[tuple[Any, ...], tuple[tuple[str, Any], ...]]:
@@ -231,6 +242,10 @@ def params_gen(params: list[Param]) -> Gen:
         kwargs: list[tuple[str, Any]] = []
         skipping = False
         for p, g in gens:
+            if blocking and p.kind in ("timeout", "block"):
+                kwargs.append((p.name, BLOCK_TIMEOUT if p.kind == "timeout" else True))
+                skipping = True
+                continue
             if p.kind in ("timeout", "block") and p.has_default:
                 kwargs.append((p.name, g(rng, values)))
                 skipping = True  # later positionals must be passed by name now
@@ -376,15 +391,20 @@ def discover(obj: Any, include: Iterable[str] | None = None, exclude: Iterable[s
             if inspect.isclass(obj) and inspect.isfunction(static):
                 continue  # an instance method of a class target needs an instance
             found[name] = _method_template(name, value, stub.get(name), stub_src, stub.get(name + "/defaults", {}))
+            blocking = blocking_variant(found[name])
+            if blocking is not None:
+                found[name + "[blocking]"] = blocking
             if name in COMPOSITE_METHODS:
                 found[name].composite = COMPOSITE_METHODS[name]
             elif iterator and name in ("send",):
                 found[name].composite = "a shared generator may skip or repeat items (documented)"
         elif isinstance(value, DATA_TYPES) or type(value).__name__ == "deque":
             found[name] = Template(name, "property", source="attribute")
-            if name in getattr(obj, "__dict__", {}):  # an instance attribute: assignment and deletion too
-                found["set:" + name] = Template(name, "setprop", [lambda r, v: ((v.any(r),), ())], source="instance attribute")
-                found["del:" + name] = Template(name, "delattr", source="instance attribute")
+            if name in getattr(obj, "__dict__", {}) and isinstance(value, (int, float, str, bytes, type(None))):
+                # a scalar instance attribute: assigned values of its own type (a counter, a flag, a
+                # name); containers and deletion only when asked (`--ops set:x,del:x`): replacing a
+                # queue's deque with an int tests nothing anyone does
+                found["set:" + name] = Template(name, "setprop", [_same_type_gen(value)], source="instance attribute")
     for dunder, proto in DUNDER.items():
         if proto == "iter" and (iterator or not _type_defines(obj, "__iter__")):
             continue
@@ -427,9 +447,10 @@ def _method_template(name: str, value: Any, stub_params: dict[str, str] | None, 
         sig = None
     if sig is None and stub_params is not None:
         defaults = stub_defaults or {}
-        params = [Param(p, kind_of_annotation(h) or NAME_KINDS.get(p, "any"), has_default=p in defaults)
+        params = [Param(p, "timeout" if p in ("timeout",) else kind_of_annotation(h) or NAME_KINDS.get(p, "any"),
+                        has_default=p in defaults)
                   for p, h in stub_params.items() if p not in ("self", "cls") and not (p.startswith("_") and p in defaults)]
-        return Template(name, "method", [params_gen(params)], source=source, zero_arg=not params)
+        return Template(name, "method", [params_gen(params)], source=source, zero_arg=not params, params=params)
     if sig is None:
         return Template(name, "method", _guess_gens(), source="guess (no signature)")
     if not stub_params:
@@ -439,6 +460,16 @@ def _method_template(name: str, value: Any, stub_params: dict[str, str] | None, 
         except BaseException:
             pass
     params = _params_from_signature(sig, hints) or []
+    return _template_from_params(name, params, hints, source)
+
+
+def _template_from_params(name: str, params: list[Param], hints: dict[str, str], source: str) -> Template:
+    t = _template_from_params_inner(name, params, hints, source)
+    t.params = params
+    return t
+
+
+def _template_from_params_inner(name: str, params: list[Param], hints: dict[str, str], source: str) -> Template:
     gens = [params_gen(params)]
     if not params:
         return Template(name, "method", gens, source=source, zero_arg=True)
@@ -448,6 +479,21 @@ def _method_template(name: str, value: Any, stub_params: dict[str, str] | None, 
             gens.append(params_gen([Param(p.name, kind if p in untyped else p.kind, p.keyword_only, p.has_default, p.default)
                                     for p in params]))
     return Template(name, "method", gens, source=source)
+
+
+def _same_type_gen(value: Any) -> Gen:
+    kind = "any" if value is None else "bool" if isinstance(value, bool) else kind_of_annotation(type(value).__name__) or "any"
+    g = _kind_gen(kind)
+    return lambda r, v: ((g(r, v),), ())
+
+
+def blocking_variant(t: Template) -> Template | None:
+    """The waiting variant of a method with a `timeout` parameter (learned from its signature or
+    stub): it waits up to `BLOCK_TIMEOUT` in the run, so a lost wake-up shows as a late return."""
+    params = getattr(t, "params", None)
+    if not params or not any(p.kind == "timeout" for p in params):
+        return None
+    return Template(t.name, t.kind, [params_gen(params, blocking=True)], source=t.source + ", waiting", blocking=True)
 
 
 def _protocol_template(proto: str, obj: Any) -> Template:
@@ -479,6 +525,11 @@ def parse_explicit(spec: str, found: dict[str, Template]) -> Template:
     if "(" not in spec:
         if name in found:
             return found[name]
+        if name.startswith(("set:", "del:")) and name[4:]:
+            attr = name[4:]
+            if name.startswith("del:"):
+                return Template(attr, "delattr", source="explicit")
+            return Template(attr, "setprop", [lambda r, v: ((v.any(r),), ())], source="explicit")
         if name in PROTOCOLS:
             return Template(name, "protocol", source="explicit")
         raise BadSpec(f"operation {spec!r} not found on the object (discovered: {', '.join(sorted(found)) or 'none'})")
@@ -543,6 +594,13 @@ def raw_apply(obj: Any, op: Op) -> Any:
     raise ValueError(f"unknown operation kind {kind}:{name}")
 
 
+def replay_form(op: Op, timeout: float = 0.0) -> Op:
+    """A waiting call as a replay runs it: the same call with `timeout` (default 0: succeed now or
+    time out now)."""
+    return dataclasses.replace(op, kwargs=tuple((k, timeout if k in TIMEOUT_NAMES else v) for k, v in op.kwargs),
+                               blocking=False)
+
+
 def make_apply(normaliser: Callable[[Any], Any] | None = None,
                on_lazy: Callable[[str], None] | None = None) -> Callable[[Any, Op], tuple[bool, Token]]:
     """`apply(obj, op) -> (ok, token)`: the outcome normalised (by `normaliser` first, if given).
@@ -550,6 +608,8 @@ def make_apply(normaliser: Callable[[Any], Any] | None = None,
     composite: reading the result iterates the object)."""
 
     def apply(obj: Any, op: Op) -> tuple[bool, Token]:
+        if op.blocking:
+            op = replay_form(op)
         try:
             value = raw_apply(obj, op)
             if on_lazy is not None and is_lazy_result(value):

@@ -39,7 +39,7 @@ from ftlab_harness.zerocode.hammer import Config
 SCHEMA_VERSION = 1
 #: finding kind -> the harness's outcome word (`ftlab_harness.exitcodes`, JUnit failure types)
 HARNESS_OUTCOME = {"crash": "crash", "hang": "timeout", "not_linearizable": "violation", "unexpected_exception": "violation",
-                   "impossible_value": "violation"}
+                   "impossible_value": "violation", "lost_wakeup": "violation"}
 STACKS_KEEP = 6000
 
 
@@ -65,6 +65,7 @@ class ZeroCodeResult:
     round: int | None = None  # the round to replay (the finding's, or the one in flight at a crash or hang)
     observations: list[str] = field(default_factory=list)  # nondeterminism seen (never findings)
     workdir: str = ""  # the scratch directory the child ran in, when kept (--keep-workdir)
+    paths: list[str] = field(default_factory=list)  # the child's extra PYTHONPATH entries (--path), for the replay command
     kind: str = "zerocode"
     schema_version: int = SCHEMA_VERSION
 
@@ -118,6 +119,7 @@ def run_isolated(cfg: Config, extra_paths: Sequence[str] = (), timeout: float | 
             shutil.rmtree(workdir, ignore_errors=True)
     if keep_workdir:
         res.workdir = workdir
+    res.paths = [os.path.abspath(p) for p in extra_paths]
     return res
 
 
@@ -227,6 +229,7 @@ def describe(res: ZeroCodeResult, quiet: bool = False) -> str:
     if quiet:
         return line
     replay = (f"ftlab-harness zerocode {shlex.quote(res.target)} --seed {res.seed} --replay-round {res.round}"
+              + "".join(f" --path {shlex.quote(p)}" for p in res.paths)
               if res.round is not None else "(no round recorded: the child died before its first round)")
     parts = [line, f"  {work}; replay: {replay}"]
     if res.history:

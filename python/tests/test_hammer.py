@@ -344,3 +344,14 @@ def test_learning_stops_at_its_cap() -> None:
     assert plan["learning_truncated"] is True
     assert plan["learn_seconds"] < 2.0, plan  # the cap plus one call in flight, not 150 sequences x 40 ms
     assert _time.monotonic() - t0 < 10
+
+
+def test_module_scan_checks_every_constructible_class(capsys: Any, monkeypatch: Any) -> None:
+    monkeypatch.chdir(HERE)
+    code = cli.main(["scan_targets", "--seconds", "3", "--seed", "1", "--path", HERE])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    table = out[out.index("class "):]
+    assert "Locked" in table and "Racy" in table and "NeedsArg" in table
+    rows = {line.split()[0]: line for line in table.splitlines()[1:] if line.strip()}
+    assert "clean" in rows["Locked"] and "FOUND not_linearizable" in rows["Racy"] and "not checked" in rows["NeedsArg"], table

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 from pathlib import Path
@@ -138,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ftlab-harness zerocode: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
+    if ":" not in args.target:
+        return scan_module(args, seed)
     records: list[dict] = []
     interrupted = False
     out = None
@@ -176,3 +179,80 @@ def main(argv: list[str] | None = None) -> int:
     if any(r["outcome"] not in ("pass", "skipped") for r in records):
         return EXIT_FINDINGS
     return EXIT_NOT_CHECKED if any(r["outcome"] == "skipped" for r in records) else EXIT_CLEAN
+
+
+_LIST_CLASSES = """
+import inspect, json, sys, importlib
+mod = importlib.import_module(sys.argv[1])
+out = []
+for name, obj in sorted(vars(mod).items()):
+    if name.startswith("_") or not inspect.isclass(obj) or issubclass(obj, BaseException):
+        continue
+    if not (getattr(obj, "__module__", "") or "").split(".")[0] == sys.argv[1].split(".")[0]:
+        continue  # imported from elsewhere
+    out.append(name)
+print(json.dumps(out))
+"""
+
+
+def scan_module(args: argparse.Namespace, seed: int) -> int:
+    """`ftlab-harness zerocode MODULE`: every public class of MODULE that constructs with no
+    argument, one isolated run each (`--seconds` each), then one table. Classes are listed in a
+    child too, so an import that crashes is a one-line error, not the end of the scan."""
+    import subprocess
+
+    from ftlab_harness.runner import child_env
+
+    proc = subprocess.run([sys.executable, "-c", _LIST_CLASSES, args.target], capture_output=True, text=True,
+                          env=child_env([os.path.abspath(p) for p in args.path] + [os.getcwd()]), timeout=120)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+        print(f"ftlab-harness zerocode: error: module {args.target!r} cannot be scanned: {last}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    names = json.loads(proc.stdout)
+    if not names:
+        print(f"ftlab-harness zerocode: error: module {args.target!r} has no public class to check", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"zerocode scan of {args.target}: {len(names)} public classes, {args.seconds:g} s each (seed {seed})", flush=True)
+    rows: list[tuple[str, str, str]] = []
+    records: list[dict] = []
+    out = open(args.jsonl, "a", encoding="utf-8") if args.jsonl else None  # noqa: SIM115 - closed below
+    try:
+        for name in names:
+            args.target = f"{rows_target(args, name)}"
+            res = run_isolated(config_from(args, seed), args.path, keep_workdir=args.keep_workdir)
+            if res.outcome == "bad_input":
+                rows.append((name, "not checked", res.detail.splitlines()[0][:100]))
+                continue
+            record = res.to_json()
+            records.append(record)
+            if out is not None:
+                out.write(json.dumps(record) + "\n")
+                out.flush()
+            if res.outcome == "finding":
+                rows.append((name, f"FOUND {res.finding_kind}", f"{res.detail.splitlines()[0][:100]} (seed {res.seed}, round {res.round})"))
+                print(describe(res, args.quiet), flush=True)
+            else:
+                prog = res.progress
+                rows.append((name, res.outcome, f"{prog.get('rounds', 0)} rounds, {prog.get('calls', 0)} calls"))
+    except KeyboardInterrupt:
+        print("ftlab-harness zerocode: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        if out is not None:
+            out.close()
+        if args.junit_xml and records:
+            write_junit(args.junit_xml, records, suite="ftlab-harness-zerocode")
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{'class'.ljust(width)}  {'result'.ljust(22)}  detail")
+    for name, result, detail in rows:
+        print(f"{name.ljust(width)}  {result.ljust(22)}  {detail}")
+    if any(r["outcome"] not in ("pass", "skipped") for r in records):
+        return EXIT_FINDINGS
+    return EXIT_CLEAN if any(r["outcome"] == "pass" for r in records) else EXIT_NOT_CHECKED
+
+
+def rows_target(args: argparse.Namespace, name: str) -> str:
+    module = getattr(args, "scan_module", None) or args.target
+    args.scan_module = module
+    return f"{module}:{name}()"

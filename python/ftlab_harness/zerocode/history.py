@@ -74,7 +74,7 @@ class Call:
         return self.token[1] if not self.ok else None
 
     def describe(self) -> str:
-        outcome = f"-> {_short(self.token, 80)}" if self.ok else f"raised {self.token[1]}: {self.exc_message[:80]}"
+        outcome = f"-> {_short(self.token, 240)}" if self.ok else f"raised {self.token[1]}: {_elide(self.exc_message, 240)}"
         return f"t{self.thread} {self.op.label()} {outcome}"
 
 
@@ -119,12 +119,19 @@ class Finding:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
-def _short(value: Any, limit: int = 40) -> str:
+def _elide(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    head = (limit - 5) * 2 // 3
+    return text[:head] + " ... " + text[len(text) - (limit - 5 - head):]
+
+
+def _short(value: Any, limit: int = 60) -> str:
     try:
         text = repr(value)
     except BaseException as e:  # a repr that raises must not break the report
         text = f"<repr raised {type(e).__name__}>"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return _elide(text, limit)  # in the middle: the end of a value is often the part that differs
 
 
 _SCALARS = (str, bytes, bool, int, type(None))

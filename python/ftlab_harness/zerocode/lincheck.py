@@ -245,7 +245,8 @@ def brute_force(calls: Sequence[Call], rep: Replayer, compare: Compare = exact) 
     return False
 
 
-MINIMISE_MAX = 30  # longer bad prefixes are reported as they are (call-by-call minimising is cubic)
+MINIMISE_MAX = 150  # longer bad prefixes are reported as they are
+MINIMISE_SECONDS = 5.0  # delta debugging stops here and returns what it has (still a violation)
 
 
 def shortest_bad_prefix(calls: Sequence[Call], rep: Replayer, compare: Compare = exact, max_nodes: int = 100_000) -> list[Call]:
@@ -295,8 +296,11 @@ def minimise(calls: Sequence[Call], rep: Replayer, compare: Compare = exact, max
             return False
         return all(explainable(candidate, rep, c, compare) for c in candidate if id(c) in alone)
 
+    # Delta debugging (Zeller's ddmin, complements only): whole threads, then chunks of halving
+    # size down to single calls, each removal kept only if `acceptable`; a time budget bounds it.
+    deadline = time.perf_counter() + MINIMISE_SECONDS
     changed = True
-    while changed:
+    while changed and time.perf_counter() < deadline:
         changed = False
         for thread in sorted({c.thread for c in current}):
             candidate = [c for c in current if c.thread != thread]
@@ -305,8 +309,13 @@ def minimise(calls: Sequence[Call], rep: Replayer, compare: Compare = exact, max
                 break
         if changed:
             continue
-        for k in range(len(current) - 1, -1, -1):
-            candidate = current[:k] + current[k + 1:]
-            if acceptable(candidate):
-                current, changed = candidate, True
+        size = max(1, len(current) // 2)
+        while size >= 1 and time.perf_counter() < deadline:
+            k = len(current) - size
+            while k >= 0 and time.perf_counter() < deadline:
+                candidate = current[:k] + current[k + size:]
+                if acceptable(candidate):
+                    current, changed = candidate, True
+                k -= size
+            size //= 2
     return current

@@ -204,6 +204,7 @@ class Template:
     blocking: bool = False  # the waiting variant of a method with a timeout (see `params_gen`)
     params: list[Param] = field(default_factory=list)  # the parameters, when known (signature or stub)
     composite: str = ""  # why the operation is not atomic (see `COMPOSITE_PROTOCOLS`); "" = atomic
+    python_level: bool = False  # implemented in Python: a sequence of atomic steps, no atomicity promise of its own
 
     @property
     def key(self) -> str:
@@ -373,7 +374,8 @@ def discover(obj: Any, include: Iterable[str] | None = None, exclude: Iterable[s
         except AttributeError:
             continue
         if inspect.isdatadescriptor(static):
-            found[name] = Template(name, "property", source="descriptor")
+            found[name] = Template(name, "property", source="descriptor",
+                                   python_level=isinstance(static, property) and inspect.isfunction(static.fget))
             if not isinstance(static, property) or static.fset is not None:
                 # a property setter, or a C/PyO3 getset or member: learning drops it if read-only
                 found["set:" + name] = Template(name, "setprop", [lambda r, v: ((v.any(r),), ())], source="attribute setter")
@@ -391,7 +393,11 @@ def discover(obj: Any, include: Iterable[str] | None = None, exclude: Iterable[s
             if inspect.isclass(obj) and inspect.isfunction(static):
                 continue  # an instance method of a class target needs an instance
             found[name] = _method_template(name, value, stub.get(name), stub_src, stub.get(name + "/defaults", {}))
+            func = getattr(static, "__func__", static)
+            found[name].python_level = inspect.isfunction(func)
             blocking = blocking_variant(found[name])
+            if blocking is not None:
+                blocking.python_level = found[name].python_level
             if blocking is not None:
                 found[name + "[blocking]"] = blocking
             if name in COMPOSITE_METHODS:
@@ -420,6 +426,8 @@ def discover(obj: Any, include: Iterable[str] | None = None, exclude: Iterable[s
         elif proto not in ("repr",) and not _type_defines(obj, dunder):
             continue
         found[proto] = _protocol_template(proto, obj)
+        impl = next((vars(k)[dunder] for k in cls.__mro__ if dunder in vars(k)), None)
+        found[proto].python_level = inspect.isfunction(impl)
         if proto in COMPOSITE_PROTOCOLS:
             found[proto].composite = COMPOSITE_PROTOCOLS[proto]
         elif proto == "repr" and (_type_defines(obj, "__len__") or _type_defines(obj, "__iter__")):

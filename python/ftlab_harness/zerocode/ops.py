@@ -141,6 +141,9 @@ def _kind_gen(kind: str) -> Callable[[random.Random, Values], Any]:
         "list[int]": lambda r, v: _int_list(r),
         "list[str]": lambda r, v: r.sample(v.strs_or_defaults(), r.randint(0, min(3, len(v.strs_or_defaults())))),
         "list[any]": lambda r, v: [v.any(r) for _ in range(r.choice((0, 1, 3)))],
+        # element-typed: what a typed sequence (bytearray, array, a numeric buffer) accepts
+        "list[byte]": lambda r, v: [r.randrange(256) for _ in range(r.choice((0, 1, 3, 8, 64)))],
+        "bytes[n]": lambda r, v: bytes(r.randrange(256) for _ in range(r.choice((1, 3, 8, 64)))),
         "dict": lambda r, v: {k: r.randrange(1000) for k in r.sample(v.strs_or_defaults(), r.randint(1, min(3, len(v.strs_or_defaults()))))},
         "any": lambda r, v: v.any(r),
         "slice": lambda r, v: r.choice((slice(0, 2), slice(1, None), slice(None, None, -1), slice(-2, None))),
@@ -481,9 +484,9 @@ def _template_from_params_inner(name: str, params: list[Param], hints: dict[str,
     gens = [params_gen(params)]
     if not params:
         return Template(name, "method", gens, source=source, zero_arg=True)
-    untyped = [p for p in params if p.kind == "any" and not hints.get(p.name)]
-    if untyped:  # try each untyped parameter as an int and as a str too; learning keeps what works
-        for kind in ("int", "str"):
+    untyped = [p for p in params if (p.kind == "any" or p.kind.startswith("list[")) and not hints.get(p.name)]
+    if untyped:  # try each untyped parameter as an int, a str, element-typed iterables; learning keeps what works
+        for kind in ("int", "str", "list[byte]", "bytes[n]"):
             gens.append(params_gen([Param(p.name, kind if p in untyped else p.kind, p.keyword_only, p.has_default, p.default)
                                     for p in params]))
     return Template(name, "method", gens, source=source)

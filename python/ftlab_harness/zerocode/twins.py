@@ -15,7 +15,8 @@ detector columns:
 
     hammer            crash, hang, unexpected_exception (the long hammer rounds, the watchdog)
     linearizability   not_linearizable (the Wing–Gong/Lowe check of the small rounds), impossible_value
-                      (a composite operation returned a value no state held)
+                      (a composite operation returned a value no state held), lost_wakeup (a waiter
+                      slept on after it could have been released)
 
 `cell(record, column)` says what one record means for one column, from its finding alone (never
 from a flag a writer could set without a finding): caught (with seconds), missed, stopped (the run
@@ -63,7 +64,7 @@ TWINS: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 HAMMER_KINDS = ("crash", "hang", "unexpected_exception")
-LINEARIZABILITY_KINDS = ("not_linearizable", "impossible_value")
+LINEARIZABILITY_KINDS = ("not_linearizable", "impossible_value", "lost_wakeup")
 COLUMNS = {"hammer": HAMMER_KINDS, "linearizability": LINEARIZABILITY_KINDS}
 
 

@@ -352,3 +352,13 @@ def test_module_scan_checks_every_constructible_class(capsys: Any, monkeypatch: 
     assert "Locked" in table and "Racy" in table and "NeedsArg" in table
     rows = {line.split()[0]: line for line in table.splitlines()[1:] if line.strip()}
     assert "clean" in rows["Locked"] and "FOUND not_linearizable" in rows["Racy"] and "not checked" in rows["NeedsArg"], table
+
+
+def test_a_user_argument_generator_reaches_an_operation(capsys: Any) -> None:
+    code = cli.main(["zerocode_targets:Pairs", "--seconds", "0.5", "--seed", "1", "--path", HERE, "--show-plan"])
+    assert code == 2 and "put: rejected every generated argument" in capsys.readouterr().err  # no pair of ints
+    code = cli.main(["zerocode_targets:Pairs", "--seconds", "0.5", "--seed", "1", "--path", HERE, "--show-plan",
+                     "--arg", "pair=zerocode_targets:pair"])
+    out = capsys.readouterr().out
+    assert code == 0 and "kept    put" in out, out
+    assert cli.main(["zerocode_targets:Pairs", "--arg", "pair"]) == 2

@@ -295,3 +295,22 @@ class SlowMethods:
     def c(self) -> int:
         time.sleep(0.04)
         return self.n
+
+
+class Pairs:
+    """`put(pair)` accepts only a 2-tuple of ints: nothing discovery generates (a user's generator does)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: list[tuple[int, int]] = []
+
+    def put(self, pair) -> int:  # noqa: ANN001 - untyped on purpose
+        if not (isinstance(pair, tuple) and len(pair) == 2 and all(type(x) is int for x in pair)):
+            raise TypeError("a pair of ints")
+        with self._lock:
+            self._items.append(pair)
+            return len(self._items)
+
+
+def pair(rng) -> tuple[int, int]:  # noqa: ANN001
+    return (rng.randrange(10), rng.randrange(10))

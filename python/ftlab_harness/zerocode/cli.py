@@ -71,6 +71,8 @@ def build_parser() -> _Parser:
                         "'during iteration' only from composite operations)")
     p.add_argument("--no-default-transients", action="store_true",
                    help="report the default by-design exceptions too (a bug whose only symptom is one of them)")
+    p.add_argument("--arg", action="append", default=[], metavar="PARAM=MODULE:FUNC", dest="arg_gens",
+                   help="values for every parameter named PARAM: FUNC(random.Random) returns one (repeatable)")
     p.add_argument("--composite", action="append", default=[], metavar="LIST",
                    help="operations that are not atomic (checked for impossible values, not linearizability), comma-separated")
     p.add_argument("--state-key", choices=["auto", "sequence", "pickle"], default="auto",
@@ -101,13 +103,23 @@ def build_parser() -> _Parser:
     return p
 
 
+def _arg_gens(specs: list[str]) -> dict[str, str]:
+    out = {}
+    for spec in specs:
+        param, sep, func = spec.partition("=")
+        if not sep or ":" not in func or not param.strip():
+            raise UsageError(f"--arg {spec!r}: expected PARAM=MODULE:FUNC")
+        out[param.strip()] = func.strip()
+    return out
+
+
 def config_from(args: argparse.Namespace, seed: int) -> Config:
     return Config(
         target=args.target, seconds=args.seconds, seed=seed, threads=max(2, args.threads),
         ops=_split(args.ops) or None, exclude=_split(args.exclude), normaliser=args.normaliser,
         transient=list(args.transient), default_transients=not args.no_default_transients, composite=_split(args.composite),
         state_key=args.state_key, allow_gil=args.allow_gil, block_timeout=args.block_timeout, wake_bound=args.wake_bound,
-        mode=args.mode, round_timeout=args.round_timeout,
+        mode=args.mode, round_timeout=args.round_timeout, arg_gens=_arg_gens(args.arg_gens),
         learn_seconds=args.learn_seconds, replay_round=args.replay_round,
     )
 
@@ -139,6 +151,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ftlab-harness zerocode: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
+    try:
+        _arg_gens(args.arg_gens)
+    except UsageError as e:
+        print(f"ftlab-harness zerocode: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     if ":" not in args.target:
         return scan_module(args, seed)
     records: list[dict] = []

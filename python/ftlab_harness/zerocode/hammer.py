@@ -105,6 +105,7 @@ class Config:
     allow_gil: bool = False  # run even if importing the target re-enabled the GIL on a free-threaded build
     block_timeout: float = 0.25  # how long a waiting operation waits in the run (ops.BLOCK_TIMEOUT)
     wake_bound: float = 0.1  # a waiter still waiting this long after it could have been released: lost_wakeup
+    arg_gens: dict[str, str] = field(default_factory=dict)  # parameter name -> "module:function(rng) -> value"
     mode: str = "both"  # both | lincheck | hammer
     hammer_every: int = 8
     long_every: int = 3  # every 3rd lincheck round: all threads x 12-30 operations (more overlap)
@@ -145,14 +146,14 @@ def load_target(spec: str) -> tuple[Callable[[], Any], list[Any]]:
     return (lambda: eval(code, namespace)), literals
 
 
-def load_callable(spec: str) -> Callable[[Any], Any]:
+def load_callable(spec: str, what: str = "normaliser") -> Callable[[Any], Any]:
     module_name, _, name = spec.partition(":")
     try:
         fn = getattr(importlib.import_module(module_name), name)
     except BaseException as e:
-        raise BadTarget(f"normaliser {spec!r}: {type(e).__name__}: {e}") from None
+        raise BadTarget(f"{what} {spec!r}: {type(e).__name__}: {e}") from None
     if not callable(fn):
-        raise BadTarget(f"normaliser {spec!r} is not callable")
+        raise BadTarget(f"{what} {spec!r} is not callable")
     return fn  # type: ignore[no-any-return]
 
 
@@ -745,6 +746,9 @@ def run_in_process(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_
     values = Values()
     values.harvest(literals)
     ops_module.BLOCK_TIMEOUT = cfg.block_timeout
+    ops_module.USER_GENS.clear()
+    for param, spec in cfg.arg_gens.items():
+        ops_module.USER_GENS[param] = load_callable(spec, f"--arg {param}")
     try:
         templates = discover(probe, include=cfg.ops, exclude=cfg.exclude)
     except ValueError as e:

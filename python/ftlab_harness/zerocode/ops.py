@@ -148,7 +148,15 @@ def _kind_gen(kind: str) -> Callable[[random.Random, Values], Any]:
         "any": lambda r, v: v.any(r),
         "slice": lambda r, v: r.choice((slice(0, 2), slice(1, None), slice(None, None, -1), slice(-2, None))),
     }
+    if kind.startswith("user:"):
+        user = USER_GENS[kind[5:]]
+        return lambda r, v: user(r)
     return gens.get(kind, gens["any"])
+
+
+#: Parameter name -> the user's value generator (`--arg NAME=module:function`; the function takes
+#: a `random.Random` and returns a value), set in the child before discovery.
+USER_GENS: dict[str, Callable[[random.Random], Any]] = {}
 
 
 NAME_KINDS = {
@@ -279,6 +287,8 @@ def _params_from_signature(sig: inspect.Signature, hints: dict[str, str]) -> lis
         kind = kind_of_annotation(hint) if hint else None
         if p.name in ("timeout", "block", "blocking"):
             kind = NAME_KINDS[p.name]
+        if p.name in USER_GENS:
+            kind = "user:" + p.name
         if kind is None:
             kind = NAME_KINDS.get(p.name)
         if kind is None and p.default is not inspect.Parameter.empty and p.default is not None:
@@ -458,7 +468,8 @@ def _method_template(name: str, value: Any, stub_params: dict[str, str] | None, 
         sig = None
     if sig is None and stub_params is not None:
         defaults = stub_defaults or {}
-        params = [Param(p, "timeout" if p in ("timeout",) else kind_of_annotation(h) or NAME_KINDS.get(p, "any"),
+        params = [Param(p, "user:" + p if p in USER_GENS else "timeout" if p in ("timeout",) else kind_of_annotation(h)
+                        or NAME_KINDS.get(p, "any"),
                         has_default=p in defaults)
                   for p, h in stub_params.items() if p not in ("self", "cls") and not (p.startswith("_") and p in defaults)]
         return Template(name, "method", [params_gen(params)], source=source, zero_arg=not params, params=params)
@@ -484,7 +495,8 @@ def _template_from_params_inner(name: str, params: list[Param], hints: dict[str,
     gens = [params_gen(params)]
     if not params:
         return Template(name, "method", gens, source=source, zero_arg=True)
-    untyped = [p for p in params if (p.kind == "any" or p.kind.startswith("list[")) and not hints.get(p.name)]
+    untyped = [p for p in params if (p.kind == "any" or p.kind.startswith("list[")) and not hints.get(p.name)
+               and p.name not in USER_GENS]
     if untyped:  # try each untyped parameter as an int, a str, element-typed iterables; learning keeps what works
         for kind in ("int", "str", "list[byte]", "bytes[n]"):
             gens.append(params_gen([Param(p.name, kind if p in untyped else p.kind, p.keyword_only, p.has_default, p.default)

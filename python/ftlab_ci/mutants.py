@@ -35,8 +35,9 @@ scratch tree, CARGO_TARGET_DIR set), named test1, test2, … (`NAME=:CMD` names 
 
 Output: one table mutant x layer (survivors first), `OUT/mutants.jsonl` (one record per mutant,
 and one `clean` record), `OUT/table.md`, and the logs of every run under `OUT/logs/`.
-Exit status: 0 when the campaign ran (survivors are a result, not an error), 2 on bad input or a
-layer failing on the clean build.
+Exit status: 0 when the campaign ran (survivors are a result, not an error; with
+`--require-caught`, 1 if a mutant that compiles is not caught), 2 on bad input or a layer failing
+on the clean build.
 """
 
 from __future__ import annotations
@@ -439,7 +440,7 @@ class Campaign:
         rc = run_bounded(self.build_cmd, self.tree, self.env, 1800, log)
         return rc == 0, time.monotonic() - t0, log
 
-    def run_layer(self, layer: Layer, tag: str, file: Optional[str]) -> Outcome:
+    def run_layer(self, layer: Layer, tag: str, file: Optional[str], suffix: str = "") -> Outcome:
         cmd = layer.command(file)
         if cmd is None:
             return Outcome(NOT_RUN, 0.0)
@@ -447,11 +448,11 @@ class Campaign:
         if layer.prepare is not None:
             problem = layer.prepare()
             if problem is not None:
-                log = self.out / "logs" / tag / f"{layer.name}.log"
+                log = self.out / "logs" / tag / f"{layer.name}{suffix}.log"
                 log.parent.mkdir(parents=True, exist_ok=True)
                 log.write_text(problem)
                 return Outcome(ERROR, time.monotonic() - t0, str(log))
-        log = self.out / "logs" / tag / f"{layer.name}.log"
+        log = self.out / "logs" / tag / f"{layer.name}{suffix}.log"
         rc = run_bounded(cmd, self.tree, dict(self.env, **layer.env), layer.timeout, log)
         text = log.read_text(errors="replace")
         return Outcome(verdict(rc, text), time.monotonic() - t0, str(log))
@@ -471,7 +472,7 @@ class Campaign:
                 if cmd is None or cmd in seen:
                     continue
                 seen.append(cmd)
-                o = self.run_layer(layer, "clean", f)
+                o = self.run_layer(layer, "clean", f, suffix=f"-{len(seen)}")
                 total += o.seconds
                 say(f"clean {layer.name} {' '.join(cmd[1:])[:60]}: {o.verdict} in {o.seconds:.0f} s")
                 if o.verdict != SURVIVED:
@@ -572,8 +573,15 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                                         "cargo test --workspace --no-run)")
     ap.add_argument("--timeout", type=float, help="seconds per layer and mutant (default per layer: nextest 600, "
                                                   "loom 900, pytest 900, scenarios 600, test commands 900)")
+    ap.add_argument("--require-caught", action="store_true",
+                    help="exit 1 unless every mutant that compiles is caught by some layer (not only by a hang); "
+                         "ci/test's quick sample")
     ap.add_argument("--out", type=Path, help="output folder (default out/mutants in the crate)")
     ap.add_argument("--scratch", type=Path, help="scratch folder (default ~/.cache/ftlab/mutants/<crate>-<hash>)")
+    ap.add_argument("--target-dir", type=Path,
+                    help="cargo target dir for the mutants (default: SCRATCH/target). The scratch copy is another "
+                         "path, so its crates never replace the checkout's artifacts in a shared target dir; "
+                         "sharing one reuses the compiled dependencies (ci/test passes its own)")
     return ap.parse_args(list(argv))
 
 
@@ -618,14 +626,15 @@ def run(args: argparse.Namespace) -> int:
         raise BadInput("no mutation site matches")
 
     base = args.scratch or cache / "mutants" / crate_key(crate)
-    tree, target = base / "tree", base / "target"
+    tree, target = base / "tree", (args.target_dir or base / "target").resolve()
     tree.mkdir(parents=True, exist_ok=True)
     target.mkdir(parents=True, exist_ok=True)
     written = sync_tree(crate, tree, crate_files(crate))
-    link = tree / "target"
-    if not link.is_symlink():
-        if link.exists():
-            raise BadInput(f"{link} exists and is not the link to the scratch target dir")
+    link = tree / "target"  # ci/loom builds into $ROOT/target/loom
+    if link.exists() and not link.is_symlink():
+        raise BadInput(f"{link} exists and is not a link to the mutants' target dir")
+    if not link.is_symlink() or link.resolve() != target:
+        link.unlink(missing_ok=True)
         link.symlink_to(target)
     say(f"scratch copy {tree} ({written} files updated), cargo target dir {target}")
 
@@ -668,4 +677,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"campaign time: {elapsed:.0f} s ({len(results)} mutants, clean run included); JSONL: {jsonl}")
     (out / "table.md").write_text(table(results, layer_names, markdown=True) + "\n\n" + summ
                                   + f"\n\ncampaign time: {elapsed:.0f} s\n")
+    if args.require_caught:
+        missed = [r for r in results if r.compiled and r.status() != "caught"]
+        if missed or not any(r.compiled for r in results):
+            print("ci/mutants: FAILED: not caught: " + (", ".join(r.ident for r in missed) or "no mutant compiled"))
+            return 1
     return 0

@@ -502,6 +502,19 @@ class Campaign:
                             site.replacement, ok, round(build_secs, 1), layers, seconds)
 
 
+def load_results(path: Path) -> List[MutantResult]:
+    """The mutant records of a previous campaign's JSONL."""
+    if not path.is_file():
+        raise BadInput(f"--resume: no {path}")
+    names = set(MutantResult.__dataclass_fields__)
+    out = []
+    for line in path.read_text().splitlines():
+        d = json.loads(line) if line.strip() else {}
+        if d.get("kind") == "mutant":
+            out.append(MutantResult(**{k: v for k, v in d.items() if k in names}))
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # Output
 
@@ -573,6 +586,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                                         "cargo test --workspace --no-run)")
     ap.add_argument("--timeout", type=float, help="seconds per layer and mutant (default per layer: nextest 600, "
                                                   "loom 900, pytest 900, scenarios 600, test commands 900)")
+    ap.add_argument("--resume", type=Path, metavar="JSONL",
+                    help="a previous campaign's mutants.jsonl: its mutants are not run again, their rows join "
+                         "the table (--max counts the new ones)")
     ap.add_argument("--require-caught", action="store_true",
                     help="exit 1 unless every mutant that compiles is caught by some layer (not only by a hang); "
                          "ci/test's quick sample")
@@ -612,7 +628,9 @@ def run(args: argparse.Namespace) -> int:
         if op not in OPS:
             raise BadInput(f"unknown operator {op!r} (one of {', '.join(OPS)})")
     sites = list_sites(lister, crate, source_files(crate, patterns, exclude))
-    chosen = select(sites, ops, args.only, args.max, quick=args.quick)
+    prior = load_results(args.resume) if args.resume else []
+    done = {r.ident for r in prior}
+    chosen = select([s for s in sites if s.ident not in done], ops, args.only, args.max, quick=args.quick)
     if args.list:
         for s in chosen:
             print(f"{s.ident:<52} {s.function:<20} {' '.join(s.original.split())[:60]!r} -> "
@@ -623,7 +641,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(chosen)} sites: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
         return 0
     if not chosen:
-        raise BadInput("no mutation site matches")
+        raise BadInput("no mutation site matches" + (" (that the resumed campaign has not run)" if prior else ""))
 
     base = args.scratch or cache / "mutants" / crate_key(crate)
     tree, target = base / "tree", (args.target_dir or base / "target").resolve()
@@ -660,7 +678,10 @@ def run(args: argparse.Namespace) -> int:
     jsonl = out / "mutants.jsonl"
     with jsonl.open("w") as f:
         f.write(json.dumps({"kind": "clean", "layers": {k: asdict(v) for k, v in clean.items()}}) + "\n")
-    results: List[MutantResult] = []
+    results: List[MutantResult] = list(prior)
+    with jsonl.open("a") as f:
+        for r in prior:
+            f.write(json.dumps(dict(asdict(r), kind="mutant", status=r.status(), resumed=True)) + "\n")
     for i, site in enumerate(chosen, 1):
         say(f"[{i}/{len(chosen)}] {site.ident}: {site.describe()}")
         r = campaign.mutant(site, i)
@@ -674,7 +695,7 @@ def run(args: argparse.Namespace) -> int:
     summ = summary(results, layer_names)
     print(text)
     print(summ)
-    print(f"campaign time: {elapsed:.0f} s ({len(results)} mutants, clean run included); JSONL: {jsonl}")
+    print(f"campaign time: {elapsed:.0f} s ({len(chosen)} mutants run, clean run included); JSONL: {jsonl}")
     (out / "table.md").write_text(table(results, layer_names, markdown=True) + "\n\n" + summ
                                   + f"\n\ncampaign time: {elapsed:.0f} s\n")
     if args.require_caught:

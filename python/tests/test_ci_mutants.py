@@ -165,3 +165,14 @@ def test_a_layer_failing_on_the_clean_build_stops_the_campaign(tmp_path):
 def test_bad_options_exit_2(capsys):
     assert mutants.main(["--test-cmd", "true"]) == 2
     assert "--test-cmd goes with --crate" in capsys.readouterr().err
+
+
+def test_resume_reads_the_mutant_records_back(tmp_path):
+    r = result({"a": mutants.CAUGHT}, line=7)
+    path = tmp_path / "m.jsonl"
+    path.write_text(json.dumps({"kind": "clean", "layers": {}}) + "\n"
+                    + json.dumps(dict(mutants.asdict(r), kind="mutant", status=r.status())) + "\n")
+    [back] = mutants.load_results(path)
+    assert back == r
+    with pytest.raises(mutants.BadInput, match="no "):
+        mutants.load_results(tmp_path / "missing.jsonl")

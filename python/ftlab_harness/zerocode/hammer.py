@@ -694,13 +694,18 @@ def gil_state() -> tuple[bool, bool]:
     return free_threaded, bool(getattr(sys, "_is_gil_enabled", lambda: True)())
 
 
-def _leaves(token: Any, out: set[Any]) -> set[Any]:
-    """The scalars of a token (type tags included: they are strings on both sides)."""
+def _leaves(token: Any, out: set[Any], elements: bool = False) -> set[Any]:
+    """The scalars of a token (type tags included: they are strings on both sides). With
+    `elements` (arguments), also the items of strings, bytes, sets and dicts: `extend(b"AB")` puts
+    65 and 66 into a deque."""
     stack = [token]
     while stack:
         t = stack.pop()
         if isinstance(t, (tuple, frozenset, list)):
             stack.extend(t)
+        elif elements and isinstance(t, (str, bytes, bytearray, set, dict)) and len(t) < 10_000:
+            stack.extend(t.items() if isinstance(t, dict) else t if not isinstance(t, str) or len(t) > 1 else ())
+            out.add(bytes(t) if isinstance(t, bytearray) else t if not isinstance(t, (set, dict)) else None)
         else:
             try:
                 out.add(t)
@@ -855,8 +860,8 @@ def run_in_process(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_
             return None
         universe: set[Any] = set()
         for c in comp + atomic:
-            _leaves(c.op.args, universe)
-            _leaves(tuple(v for _, v in c.op.kwargs), universe)
+            _leaves(c.op.args, universe, elements=True)
+            _leaves(tuple(v for _, v in c.op.kwargs), universe, elements=True)
         for c in atomic:
             _leaves(c.token, universe)
         ops = {c.op.label(): c.op for c in comp}

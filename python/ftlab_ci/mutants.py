@@ -252,6 +252,18 @@ def list_sites(lister: Path, crate: Path, files: Sequence[str]) -> List[Site]:
     return parse_sites(proc.stdout, crate)
 
 
+def matches_site(site: Site, wanted: Sequence[str]) -> bool:
+    """`site` is one of `wanted` (FILE:LINE, FILE:LINE:COLUMN or the whole ident; FILE may be a tail)."""
+    for w in wanted:
+        file, _, rest = w.partition(":")
+        if not (site.file == file or site.file.endswith("/" + file)):
+            continue
+        if f"{site.line}:{site.column}:{site.op}".startswith(rest) and (
+                rest.count(":") > 0 or rest == str(site.line)):
+            return True
+    return False
+
+
 def select(sites: Sequence[Site], ops: Optional[Sequence[str]], only: Sequence[str], max_count: Optional[int],
            quick: bool = False) -> List[Site]:
     """Filter by operator and file, then spread the `max_count` picks round-robin over the operators.
@@ -572,6 +584,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                                      "default nextest,loom)")
     ap.add_argument("--only", action="append", default=[], help="only sites in this file (a path or its tail; "
                                                                  "repeatable)")
+    ap.add_argument("--site", action="append", default=[],
+                    help="only this site: FILE:LINE or FILE:LINE:COLUMN, as --list prints (repeatable)")
     ap.add_argument("--ops", help=f"comma-separated operators (default all: {','.join(OPS)})")
     ap.add_argument("--max", type=int, help="at most N mutants, spread over the operators")
     ap.add_argument("--files", action="append",
@@ -630,7 +644,8 @@ def run(args: argparse.Namespace) -> int:
     sites = list_sites(lister, crate, source_files(crate, patterns, exclude))
     prior = load_results(args.resume) if args.resume else []
     done = {r.ident for r in prior}
-    chosen = select([s for s in sites if s.ident not in done], ops, args.only, args.max, quick=args.quick)
+    pool = [s for s in sites if s.ident not in done and (not args.site or matches_site(s, args.site))]
+    chosen = select(pool, ops, args.only, args.max, quick=args.quick)
     if args.list:
         for s in chosen:
             print(f"{s.ident:<52} {s.function:<20} {' '.join(s.original.split())[:60]!r} -> "

@@ -176,3 +176,13 @@ def test_resume_reads_the_mutant_records_back(tmp_path):
     assert back == r
     with pytest.raises(mutants.BadInput, match="no "):
         mutants.load_results(tmp_path / "missing.jsonl")
+
+
+def test_matches_site_by_line_column_or_ident():
+    s = mutants.Site("src/core/latch.rs", "ordering_relaxed", 59, 72, 0, 1, "x", "y")
+    assert mutants.matches_site(s, ["latch.rs:59"])
+    assert mutants.matches_site(s, ["src/core/latch.rs:59:72"])
+    assert mutants.matches_site(s, ["src/core/latch.rs:59:72:ordering_relaxed"])
+    assert not mutants.matches_site(s, ["latch.rs:5"])
+    assert not mutants.matches_site(s, ["latch.rs:59:54"])
+    assert not mutants.matches_site(s, ["once.rs:59"])

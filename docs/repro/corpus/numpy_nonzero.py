@@ -5,9 +5,15 @@ raises RuntimeError "number of non-zero array elements changed during function e
 
 np.nonzero(x) counts the non-zero elements, allocates the result, then walks x again to fill it in.
 If another thread writes x between the two passes, the fill writes past the end of the result:
-heap corruption, SIGSEGV/SIGABRT. Four threads released by a barrier: one assigns x[::2], the
-others call np.nonzero(x) on the same array, which flips between all-False and all-True (so
+heap corruption, SIGSEGV/SIGABRT. Four threads released by a barrier: one assigns x[:] = True,
+then x[:] = False, the others call np.nonzero(x) on the same array (so
 the first pass may count 0 and the second find 100,000).
+
+Measured: numpy 2.2.3 SIGSEGV 3/3 in 0.5 s; numpy 2.2.4 clean 3/3 (1.7-2.7 s; the RuntimeError was
+never raised). 2.2.4 fixes the memory error only: a write that lowers the count between the passes
+still gives a torn, zero-padded index array (this script does not check results). Not specific
+to free threading: the GIL build (3.13.0, numpy 2.2.3) crashes too (2/2, 0.3 s), presumably
+because nonzero releases the GIL around its loops.
 
 Run: python docs/repro/corpus/numpy_nonzero.py  (exit 0 clean; a crash kills the process)
 """

@@ -38,6 +38,14 @@ REALBUGS: list[tuple[str, str, dict[str, Any]]] = [
     ("cpython#142651 Mock call_count", "unittest.mock:Mock()", {}),
     ("numpy#28197 repeat (read-only ops)", "numpy:arange(10)", {"ops": ["repeat", "shape"]}),
 ]
+#: Issue 21's third-party corpus (docs/corpus.md, reproducers in docs/repro/corpus/), at default
+#: options. The installed version decides the run: affected -> fixed, both with cp313t wheels:
+#: Pillow 12.1.1 -> 12.2.0, numpy 2.2.3 -> 2.2.4, regex 2026.2.19 -> 2026.2.28.
+CORPUS: list[tuple[str, str, dict[str, Any]]] = [
+    ("Pillow#9497 FreeTypeFont", "PIL.ImageFont:load_default(size=24)", {}),
+    ("numpy#28361 nonzero vs writes", "numpy:zeros(1000, dtype=bool)", {}),
+    ("mrab-regex#597 shared pattern", 'regex:compile(r"\\w+")', {}),
+]
 CLEAN: list[tuple[str, str, dict[str, Any]]] = [
     ("MutexGuardedCounter", "ftlab:MutexGuardedCounter", {}),
     ("AtomicCounter", "ftlab:AtomicCounter", {}),
@@ -80,7 +88,7 @@ BUILTINS: list[tuple[str, str, dict[str, Any]]] = [
     ("rpds.HashTrieMap()", "rpds:HashTrieMap()", {}),
     ("pydantic_core SchemaValidator", "pydantic_core:SchemaValidator({'type': 'list', 'items_schema': {'type': 'int'}})", {}),
 ]
-SETS = {"twins": TWINS, "realbugs": REALBUGS, "clean": CLEAN, "builtins": BUILTINS}
+SETS = {"twins": TWINS, "realbugs": REALBUGS, "corpus": CORPUS, "clean": CLEAN, "builtins": BUILTINS}
 
 
 def measure(which: str, runs: int, seconds: float, seed: int, paths: list[str], jsonl: str | None,

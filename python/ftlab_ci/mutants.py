@@ -18,8 +18,9 @@ it), and one mutant at a time is written there, built, run through every layer a
 First the clean copy is built and every layer run on it: a layer that fails on the clean build
 cannot judge a mutant, and the campaign stops (exit 2). Then per mutant: the build command (a
 mutant that does not compile is discarded and counted), then each layer with its own time bound.
-A layer *catches* a mutant when its command fails; `timeout` means it was killed at its bound
-(a hang: counted apart from a catch); `survived` means it passed.
+A layer *catches* a mutant when its command fails; `timeout` means it was killed at its bound or
+its only failures were its own per-test timeouts (a hang: counted apart from a catch); `survived`
+means it passed.
 
 Layers on ftlab (`--layers`, default `nextest,loom`):
     nextest          cargo nextest run --workspace --profile ci (the repository's nextest config)
@@ -47,6 +48,7 @@ import fnmatch
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -172,8 +174,9 @@ def kill_group(proc: subprocess.Popen[bytes]) -> None:
 def verdict(rc: Optional[int], log_text: str) -> str:
     """A layer's verdict from its exit code: nonzero caught, None (killed at its bound) timeout.
 
-    A layer whose own build of the mutant failed (loom compiles with another cfg) did not judge
-    the mutant: error, not caught.
+    A failure made only of the layer's own per-test timeouts (nextest's `TIMEOUT`, a ci/loom
+    model's `TIMEOUT` row) is a hang too: timeout, not caught. A layer whose own build of the
+    mutant failed (loom compiles with another cfg) did not judge the mutant: error.
     """
     if rc is None:
         return TIMEOUT
@@ -181,7 +184,16 @@ def verdict(rc: Optional[int], log_text: str) -> str:
         return SURVIVED
     if "could not compile" in log_text or "error: failed to run custom build" in log_text:
         return ERROR
+    failures = NEXTEST_STATUS.findall(log_text) + LOOM_ROW.findall(log_text)
+    if failures and all(f == "TIMEOUT" for f in failures):
+        return TIMEOUT
     return CAUGHT
+
+
+#: nextest's status line of a test that did not pass: `     TIMEOUT [  60.007s] (49/49) ftlab ...`.
+NEXTEST_STATUS = re.compile(r"^\s*(FAIL|TIMEOUT|SIGSEGV|SIGABRT|SIGKILL|ABORT|LEAK-FAIL)\s+\[", re.M)
+#: ci/loom's table row of a model that did not pass: `latch  <model>  correct  TIMEOUT  120.00  -`.
+LOOM_ROW = re.compile(r"^\S+\s+\S+\s+(?:correct|twin)\s+(FAIL|TIMEOUT|NOT CAUGHT)\s", re.M)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -82,6 +82,10 @@ def test_loom_models_map_files_to_their_models(tmp_path):
     (1, "test failed", mutants.CAUGHT),
     (None, "", mutants.TIMEOUT),
     (101, "error: could not compile `ftlab`", mutants.ERROR),
+    (100, "     TIMEOUT [  60.007s] (49/49) ftlab core::queue::tests::x\n", mutants.TIMEOUT),
+    (100, "     TIMEOUT [  60.0s] ftlab a\n        FAIL [   0.1s] ftlab b\n", mutants.CAUGHT),
+    (1, "queue      put_wakes                  correct  TIMEOUT      120.00             -\n", mutants.TIMEOUT),
+    (1, "queue      a  correct  TIMEOUT  1.0  -\nlatch      b  twin     NOT CAUGHT  0.1  3\n", mutants.CAUGHT),
 ])
 def test_verdict(rc, log, want):
     assert mutants.verdict(rc, log) == want

@@ -362,3 +362,11 @@ def test_a_user_argument_generator_reaches_an_operation(capsys: Any) -> None:
     out = capsys.readouterr().out
     assert code == 0 and "kept    put" in out, out
     assert cli.main(["zerocode_targets:Pairs", "--arg", "pair"]) == 2
+
+
+def test_a_result_that_looks_like_a_token_tag_is_harvested_safely() -> None:
+    from ftlab_harness.zerocode.ops import Values
+
+    v = Values()
+    v.harvest_token(("list", (("list", None), "x")))  # the result ["list", None] inside a list: Counter() did this
+    assert "x" in v.strs

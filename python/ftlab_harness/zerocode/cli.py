@@ -93,7 +93,8 @@ def build_parser() -> _Parser:
                    help="a waiter still waiting this long after it could have been released is a lost_wakeup "
                         "(default 0.1 s; scaled up on a machine that wakes threads late)")
     p.add_argument("--round-timeout", type=positive(float), default=5.0, help="a lincheck round longer than this is a hang (default 5 s)")
-    p.add_argument("--learn-seconds", type=positive(float), default=3.0, help="cap on sequential learning time (default 3 s)")
+    p.add_argument("--learn-seconds", type=positive(float), default=10.0,
+                   help="cap on sequential learning time, enforced (default 10 s; operations not tried are listed as dropped)")
     p.add_argument("--replay-round", type=int, default=None, metavar="R", help="rerun only round R's scenario (with --seed)")
     p.add_argument("--runs", type=positive(int), default=1, help="independent runs with seeds seed, seed+1, ... (default 1)")
     p.add_argument("--path", action="append", default=[], metavar="DIR", help="prepend DIR to the child's PYTHONPATH (e.g. a seeded build)")

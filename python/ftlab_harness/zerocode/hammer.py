@@ -113,7 +113,7 @@ class Config:
     round_timeout: float = 5.0
     max_rounds: int | None = None
     replay_round: int | None = None  # only regenerate this round's scenario (with `seed`)
-    learn_seconds: float = 3.0  # a cap; learning is LEARN_SEQUENCES sequences
+    learn_seconds: float = 10.0  # a cap (enforced); learning is LEARN_SEQUENCES sequences
     max_nodes: int = 20_000
     check_seconds: float = 0.1  # per history; beyond it the round is undecided (counted, never reported)
 
@@ -176,6 +176,8 @@ class Plan:
     met_seen: set[str] = field(default_factory=set)  # waiting operations that succeeded sequentially
     rendezvous: set[str] = field(default_factory=set)  # waiting operations that never succeed alone (Barrier.wait)
     alone_ns: dict[str, int] = field(default_factory=dict)  # the longest an operation took alone while learning
+    writers: set[str] = field(default_factory=set)  # every operation that changed what an observer says
+    profile: str = ""  # the type's documented caveat (DOCUMENTED_PROFILES): half the rounds only read
     observations: list[str] = field(default_factory=list)  # nondeterminism seen in rounds (never findings)
 
     def summary(self) -> dict[str, Any]:
@@ -433,6 +435,7 @@ def _classify(plan: Plan, factory: Callable[[], Any], apply: Callable[[Any, Op],
     for t in plan.templates:
         if t not in observers and changes(t, observers):
             plan.mutators.append(t)
+    plan.writers = {t.name for t in plan.mutators} | {t.name for t in plan.templates if t.kind in ("setprop", "delattr")}
     if any(t.kind != "setprop" for t in plan.mutators):  # setters are blunt: random subsets cover them
         plan.mutators = [t for t in plan.mutators if t.kind != "setprop"]
     plan.observers = list(ops.values())
@@ -586,6 +589,29 @@ class _Pool:
                     self.done.set()
 
 
+def _prefix(obj: Any, plan: Plan, thread: int, normaliser: Callable[[Any], Any] | None, rng: random.Random) -> list[Call]:
+    """For a type whose writes are documented as unsafe to share (`DOCUMENTED_PROFILES`): 0-3
+    writes applied alone before the readers start, recorded as calls (in real time before every
+    other call), so the concurrent reads meet varied states without a write racing them."""
+    if not plan.profile:
+        return []
+    writers = [t for t in plan.templates if t.name in plan.writers and not t.blocking]
+    out = []
+    clock = time.perf_counter_ns
+    for k in range(rng.randint(0, 3) if writers else 0):
+        op = rng.choice(writers).make(rng, plan.values)
+        t0 = clock()
+        try:
+            value = raw_apply(obj, op)
+            if normaliser is not None:
+                value = normaliser(value)
+            ok, token, msg = True, normalise(value, obj), ""
+        except (Exception, GeneratorExit) as e:
+            ok, token, msg = False, exception_token(e), str(e)[:200]
+        out.append(Call(thread, k, op, t0, clock(), ok, token, msg))
+    return out
+
+
 FINAL_READS = 16  # sequential, after everything: no branching for the checker
 
 
@@ -624,7 +650,10 @@ def round_scenario(cfg: Config, plan: Plan, round_index: int) -> tuple[str, list
     if hammer_round:  # waiting calls would stall a hammer round's threads for their whole timeout
         templates = [t for t in templates if not t.blocking] or templates
     pick = rng.random()
-    if hammer_round and pick < 0.5:  # every thread on one operation: the commonest real bug
+    readers = [t for t in templates if t.name not in plan.writers]
+    if plan.profile and readers:  # only concurrent reads are promised; writes run before, alone (`_prefix`)
+        subset = rng.sample(readers, min(len(readers), rng.choice((1, 1, 1, 2, 3))))
+    elif hammer_round and pick < 0.5:  # every thread on one operation: the commonest real bug
         mutators = [t for t in plan.mutators if not t.blocking]
         subset = [rng.choice(mutators if mutators and rng.random() < 0.7 else templates)]
     elif pick < 0.35 and plan.mutators and plan.observers:  # writes meet a read (and each other)
@@ -656,6 +685,24 @@ def round_scenario(cfg: Config, plan: Plan, round_index: int) -> tuple[str, list
             script[0] = rng.choice(waiting).make(rng, plan.values)
         scripts.append(script)
     return ("hammer" if hammer_round else "lincheck"), scripts
+
+
+#: Types whose documentation says in-place mutation of a shared instance is not thread-safe (only
+#: concurrent reads are): their writers are composite, so a round with a write is checked for
+#: crashes, hangs and new exception types only, and a round of reads for linearizability.
+DOCUMENTED_PROFILES = {
+    "numpy.ndarray": "NumPy does not make in-place mutation of a shared array atomic: concurrent writes and "
+                     "reads are the user's to serialise (numpy.org/doc/stable/reference/thread_safety.html)",
+}
+
+
+def documented_profile(obj: Any) -> str:
+    """The documented atomicity caveat of `obj`'s type (or a base class), or ""."""
+    for k in type(obj).__mro__:
+        found = DOCUMENTED_PROFILES.get(f"{k.__module__}.{k.__qualname__}")
+        if found:
+            return found
+    return ""
 
 
 class _Oversleep:
@@ -775,8 +822,14 @@ def run_in_process(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_
             plan.composite[t.name] = "a rendezvous: it never succeeded alone, only with a concurrent partner (Barrier.wait)"
     for name in cfg.composite:
         plan.composite[name] = "marked composite by the user"
-    composite = set(plan.composite)
     mutator_names = {t.name for t in plan.mutators}
+    profile = documented_profile(probe)
+    plan.profile = profile
+    if profile:  # the type's own documentation: in-place mutation of a shared object is not atomic
+        for name in plan.writers:
+            plan.composite.setdefault(name, profile)
+        mutator_names |= plan.writers
+    composite = set(plan.composite)
     transient = _Transient(cfg.transient, cfg.default_transients)
     # "changed size during iteration" is by design from a composite operation, and from a method
     # written in Python (it iterates in steps, with no atomicity promise); from a C or Rust call
@@ -807,6 +860,8 @@ def run_in_process(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_
         for c in calls:
             if c.ok or c.token[1] in plan.raises.get(c.op.name, set()):
                 continue
+            if c.thread > len(scripts):
+                continue  # a write of the sequential prefix (`_prefix`): nothing ran beside it
             if c.op.name in composite and c.token[1] in torn_types and any(
                     m.op.name in mutator_names and m.invoke_ns < c.response_ns and c.invoke_ns < m.response_ns
                     for m in everyone or calls):
@@ -964,10 +1019,13 @@ def run_in_process(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_
             on_round(round_index)
             obj = factory()
             timeout = cfg.round_timeout
+            before = _prefix(obj, plan, len(scripts) + 1, normaliser, random.Random(cfg.seed * 13 + round_index))
             if sleeper is not None:
                 sleeper.reset()
             calls = pool.run(obj, scripts, timeout, random.Random(cfg.seed * 7 + round_index),
                              HAMMER_BUDGET_NS if kind == "hammer" else 0)
+            if calls is not None:
+                calls = before + calls
             oversleep = sleeper.reset() if sleeper is not None else 0.0
             progress.rounds += 1
             if calls is None:

@@ -97,7 +97,8 @@ class Values:
 
     def harvest_token(self, token: Any) -> None:
         """Adds the scalars of a result token (`history.normalise`'s shapes; type tags skipped)."""
-        if isinstance(token, tuple) and len(token) == 2 and token[0] in ("list", "tuple", "dict", "set", "frozenset", "deque"):
+        if isinstance(token, tuple) and len(token) == 2 and token[0] in ("list", "tuple", "dict", "set", "frozenset", "deque") \
+                and isinstance(token[1], (tuple, frozenset)):  # a result ['list', None] is not a tagged token
             token = token[1]
             if isinstance(token, tuple) and token and all(isinstance(x, tuple) and len(x) == 2 for x in token):
                 token = [x for kv in token for x in kv]  # dict items

@@ -2,8 +2,12 @@
 FT_New_Face/FT_Done_Face in multiple threads"): creating and freeing fonts in several threads
 crashes.
 
-Affected: Pillow 11.0.0 (cp313t wheel). Fixed: Pillow 11.1.0 (a mutex around FT_New_Face /
-FT_Done_Face on the module's single FT_Library).
+NOT REPRODUCED (kept as a record of the attempt; not in the corpus): clean on Pillow 11.0.0 and
+11.1.0 on Linux, 3 runs each with `load_default` and 2 each with
+`truetype("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf", size)`; the report was on macOS.
+
+Affected per upstream: Pillow 11.0.0 (cp313t wheel). Fixed: Pillow 11.1.0 (a mutex around
+FT_New_Face / FT_Done_Face on the module's single FT_Library).
 
 FreeType allows face creation and destruction on one FT_Library from one thread at a time;
 Pillow keeps one library for the module. No font object is shared here: four threads released

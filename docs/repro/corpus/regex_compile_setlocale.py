@@ -10,7 +10,8 @@ here on 3.13.5t the symptoms are `UnicodeDecodeError: 'locale' codec can't decod
 decoding error` and `locale.Error: unsupported locale setting` raised by `compile`. Four threads released by a barrier compile never-seen patterns
 (`IGNORECASE`) in a loop; 32,000 compiles per run.
 
-Measured: 2026.5.9 locale errors in 3/3 runs (16-31 per run, 9-16 s); 2026.6.28 none (3/3).
+Measured: 2026.5.9 locale errors in 3/3 runs (23-37 per run, ~10 s); 2026.6.28 none (5/5). The
+GIL build (3.13.0, 2026.5.9) is clean (2/2).
 Both releases also raise `RuntimeError: dictionary changed size during iteration` now and then
 (5-9 per run): a separate race in the pure-Python pattern cache of `regex.regex`, not fixed by
 2026.6.28 and not counted here.

@@ -135,6 +135,8 @@ class Layer:
     env: Dict[str, str] = field(default_factory=dict)
     #: Something to do before the command (a build); a failure is an error verdict.
     prepare: Optional[Callable[[], Optional[str]]] = None
+    #: The log shows the verdict (a failure) even if the process then fails to exit: see run_bounded.
+    verdict_in_log: Optional[re.Pattern[str]] = None
 
 
 @dataclass
@@ -144,17 +146,34 @@ class Outcome:
     log: str = ""
 
 
-def run_bounded(cmd: Sequence[str], cwd: Path, env: Dict[str, str], timeout: float, log: Path) -> Optional[int]:
-    """Run `cmd` in its own process group, output to `log`; its exit code, or None if killed at `timeout`."""
+def run_bounded(cmd: Sequence[str], cwd: Path, env: Dict[str, str], timeout: float, log: Path,
+                verdict_in_log: Optional[re.Pattern[str]] = None, grace: float = 15.0) -> Optional[int]:
+    """Run `cmd` in its own process group, output to `log`; its exit code, or None if killed at `timeout`.
+
+    `verdict_in_log`: once the log matches it (pytest's "1 failed" summary), the process has given
+    its verdict; if it has not exited `grace` seconds later (a failed deadlock test leaves threads
+    that keep it alive), it is killed and 1 is returned instead of waiting for the bound.
+    """
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
         proc = subprocess.Popen(list(cmd), cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
-        try:
-            return proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            kill_group(proc)
-            return None
+        deadline = time.monotonic() + timeout
+        seen: Optional[float] = None
+        while True:
+            try:
+                return proc.wait(timeout=1.0 if verdict_in_log is not None else max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+            now = time.monotonic()
+            if verdict_in_log is not None and seen is None and verdict_in_log.search(log.read_text(errors="replace")):
+                seen = now
+            if seen is not None and now - seen > grace:
+                kill_group(proc)
+                return 1
+            if now >= deadline:
+                kill_group(proc)
+                return None
 
 
 def kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -179,7 +198,9 @@ def verdict(rc: Optional[int], log_text: str) -> str:
     mutant failed (loom compiles with another cfg) did not judge the mutant: error.
     """
     if rc is None:
-        return TIMEOUT
+        # pytest that reported a failed test and then could not exit (the deadlocked threads of
+        # the failing test keep the process alive): the test caught it, the hang is its aftermath.
+        return CAUGHT if PYTEST_FAILED.search(log_text) else TIMEOUT
     if rc == 0:
         return SURVIVED
     if "could not compile" in log_text or "error: failed to run custom build" in log_text:
@@ -190,6 +211,8 @@ def verdict(rc: Optional[int], log_text: str) -> str:
     return CAUGHT
 
 
+#: pytest's summary of a run with a failed test: `1 failed, 21 passed in 61.53s`.
+PYTEST_FAILED = re.compile(r"^(?:=+ )?\d+ failed\b", re.M)
 #: nextest's status line of a test that did not pass: `     TIMEOUT [  60.007s] (49/49) ftlab ...`.
 NEXTEST_STATUS = re.compile(r"^\s*(FAIL|TIMEOUT|SIGSEGV|SIGABRT|SIGKILL|ABORT|LEAK-FAIL)\s+\[", re.M)
 #: ci/loom's table row of a model that did not pass: `latch  <model>  correct  TIMEOUT  120.00  -`.
@@ -398,7 +421,8 @@ def python_layer(kind: str, label: str, tree: Path, target: Path, timeout: float
                 f"-p no:randomly python-tests")
     else:
         body = f"{py} -c {sh_quote(check)} && {py} -m ftlab_harness run --quick"
-    return Layer(f"{kind}-{label}", timeout, lambda _f: ["bash", "-c", body], env, prepare)
+    return Layer(f"{kind}-{label}", timeout, lambda _f: ["bash", "-c", body], env, prepare,
+                 PYTEST_FAILED if kind == "pytest" else None)
 
 
 def sh_quote(s: str) -> str:
@@ -477,7 +501,7 @@ class Campaign:
                 log.write_text(problem)
                 return Outcome(ERROR, time.monotonic() - t0, str(log))
         log = self.out / "logs" / tag / f"{layer.name}{suffix}.log"
-        rc = run_bounded(cmd, self.tree, dict(self.env, **layer.env), layer.timeout, log)
+        rc = run_bounded(cmd, self.tree, dict(self.env, **layer.env), layer.timeout, log, layer.verdict_in_log)
         text = log.read_text(errors="replace")
         return Outcome(verdict(rc, text), time.monotonic() - t0, str(log))
 

@@ -81,6 +81,7 @@ def test_loom_models_map_files_to_their_models(tmp_path):
     (0, "", mutants.SURVIVED),
     (1, "test failed", mutants.CAUGHT),
     (None, "", mutants.TIMEOUT),
+    (None, "FAILED python-tests/test_bank.py::t\n1 failed, 21 passed in 61.53s (0:01:01)\n", mutants.CAUGHT),
     (101, "error: could not compile `ftlab`", mutants.ERROR),
     (100, "     TIMEOUT [  60.007s] (49/49) ftlab core::queue::tests::x\n", mutants.TIMEOUT),
     (100, "     TIMEOUT [  60.0s] ftlab a\n        FAIL [   0.1s] ftlab b\n", mutants.CAUGHT),
@@ -99,6 +100,13 @@ def test_run_bounded_kills_the_process_group_at_its_bound(tmp_path):
     assert mutants.run_bounded(["bash", "-c", "echo hi; exit 3"], tmp_path, {"PATH": "/usr/bin:/bin"}, 10,
                                tmp_path / "log") == 3
     assert (tmp_path / "log").read_text() == "hi\n"
+
+
+def test_run_bounded_stops_waiting_once_the_log_has_the_verdict(tmp_path):
+    t0 = time.monotonic()
+    rc = mutants.run_bounded(["bash", "-c", "echo '1 failed, 2 passed in 1.0s'; sleep 60"], tmp_path,
+                             {"PATH": "/usr/bin:/bin"}, 60, tmp_path / "log", mutants.PYTEST_FAILED, grace=0.5)
+    assert rc == 1 and time.monotonic() - t0 < 15
 
 
 def test_sync_tree_rewrites_only_changed_files(tmp_path):

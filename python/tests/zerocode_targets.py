@@ -10,6 +10,7 @@ until some call of `open` (so learning must exclude it: alone, on a fresh gate, 
 from __future__ import annotations
 
 import ctypes
+import functools
 import threading
 import time
 
@@ -314,3 +315,19 @@ class Pairs:
 
 def pair(rng) -> tuple[int, int]:  # noqa: ANN001
     return (rng.randrange(10), rng.randrange(10))
+
+
+def _refresh_impl(self) -> int:  # noqa: ANN001
+    total = 0
+    for k in self._d:
+        time.sleep(0)
+        total += k
+    return total
+
+
+class NativeLookingMap(SelfUpdatingMap):
+    """The same iteration behind a callable that is not a Python function (as a C or Rust method
+    would be): the harness takes such a call as atomic, so its "changed size during iteration" is
+    a finding, not a by-design transient."""
+
+    refresh = functools.partialmethod(_refresh_impl)

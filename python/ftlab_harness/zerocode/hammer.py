@@ -903,6 +903,15 @@ def run_in_process(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_
                     ok, token = apply(obj, op)
                     if ok:
                         seen.setdefault(op.name, set()).add(token)
+            # ...and what the iterator yields when only it is called (a `close` in a sampled order
+            # would cut the sequence short: a value the samples miss is not thereby invented)
+            for op in {c.op for c in comp if c.op.name in ("next", "send")}:
+                obj = factory()
+                for _ in range(len(comp) + 1):
+                    ok, token = apply(obj, op)
+                    if not ok:
+                        break
+                    seen.setdefault(op.name, set()).add(token)
             for c in comp:
                 if c.op.name in plan.rendezvous or c.op.name not in ("next", "send"):
                     continue  # only a shared iterator's items are compared whole (a rendezvous' successes exist only concurrently)

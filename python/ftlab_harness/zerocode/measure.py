@@ -41,12 +41,14 @@ REALBUGS: list[tuple[str, str, dict[str, Any]]] = [
 #: Issue 21's third-party corpus (docs/corpus.md, reproducers in docs/repro/corpus/), at default
 #: options. The installed version decides the run: affected -> fixed, both with cp313t wheels:
 #: Pillow 12.1.1 -> 12.2.0, numpy 2.2.3 -> 2.2.4, regex 2026.2.19 -> 2026.2.28 (#597) and
-#: 2026.5.9 -> 2026.6.28 (#604; the target is the module, its functions the operations).
+#: 2026.5.9 -> 2026.6.28 (#604) and 2026.6.28 -> 2026.7.10 (#606; for both the target is the
+#: module, its functions the operations).
 CORPUS: list[tuple[str, str, dict[str, Any]]] = [
     ("Pillow#9497 FreeTypeFont", "PIL.ImageFont:load_default(size=24)", {}),
     ("numpy#28361 nonzero vs writes", "numpy:zeros(1000, dtype=bool)", {}),
     ("mrab-regex#597 shared pattern", 'regex:compile(r"\\w+")', {}),
     ("mrab-regex#604 compile/setlocale", 'importlib:import_module("regex")', {}),
+    ("mrab-regex#606 pattern cache eviction", 'importlib:import_module("regex")', {}),
 ]
 CLEAN: list[tuple[str, str, dict[str, Any]]] = [
     ("MutexGuardedCounter", "ftlab:MutexGuardedCounter", {}),

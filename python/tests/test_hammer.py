@@ -117,6 +117,7 @@ def test_replay_round_regenerates_the_same_scenario() -> None:
     ("collections:no_such_attr", "has no attribute"),
     ("collections:deque(", "not an expression"),
     ("zerocode_targets:make_raises", "factory raised OSError"),
+    ("importlib:import_module('json')", "returned the same object twice"),  # a module persists across rounds
 ])
 def test_bad_targets_are_one_line_errors(target: str, needle: str) -> None:
     with pytest.raises(BadTarget) as e:

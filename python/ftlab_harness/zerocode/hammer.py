@@ -790,6 +790,15 @@ def run_in_process(cfg: Config, emit: Callable[[str, dict[str, Any]], None], on_
         probe = factory()
     except BaseException as e:
         raise BadTarget(f"target {cfg.target!r}: the factory raised {type(e).__name__}: {e}") from None
+    try:
+        again = factory()
+    except BaseException as e:
+        raise BadTarget(f"target {cfg.target!r}: the factory raised {type(e).__name__} on its second call: {e}") from None
+    if again is probe:
+        raise BadTarget(f"target {cfg.target!r}: the factory returned the same object twice; every round needs a fresh "
+                        "object (a module, a singleton or a cached instance carries state from round to round, so no "
+                        "replay could explain it): give a factory that builds a new one")
+    del again
     free_threaded, gil = gil_state()
     if free_threaded and gil and not cfg.allow_gil and os.environ.get("PYTHON_GIL") != "1":
         raise GilEnabled(f"importing {cfg.target.split(':')[0]!r} re-enabled the GIL on this free-threaded interpreter "

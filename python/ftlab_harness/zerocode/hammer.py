@@ -399,6 +399,7 @@ def _classify(plan: Plan, factory: Callable[[], Any], apply: Callable[[Any, Op],
               rng: random.Random, run: Callable[[Any, Op], tuple[bool, Token] | None]) -> None:
     """Observers: operations without arguments (properties, len, repr, ...). Mutators: operations
     after which some observer answers differently. Rounds pair them, so a write meets a read."""
+    plan.writers = {t.name for t in plan.templates}  # until examined, anything may write (see below)
     candidates = [t for t in plan.templates if t.no_arguments]
 
     def changes(t: Template, watched: list[Template]) -> bool:
@@ -432,10 +433,15 @@ def _classify(plan: Plan, factory: Callable[[], Any], apply: Callable[[Any, Op],
     self_pure = [t for t in candidates if not changes(t, [])]  # `next` is not
     observers = [t for t in self_pure if not changes(t, self_pure)]  # `clear` takes no argument either
     ops = {t.name: t for t in observers}
+    # Until an operation is examined it may write: if learning's cap cuts this loop short, the
+    # ones not reached stay in `writers` (a documented profile then never runs them beside reads).
+    plan.writers = {t.name for t in plan.templates if t not in observers}
+    assigned = {t.name for t in plan.templates if t.kind in ("setprop", "delattr")}  # `.real = v` writes "real"
     for t in plan.templates:
         if t not in observers and changes(t, observers):
             plan.mutators.append(t)
-    plan.writers = {t.name for t in plan.mutators} | {t.name for t in plan.templates if t.kind in ("setprop", "delattr")}
+        elif t.name not in assigned:
+            plan.writers.discard(t.name)
     if any(t.kind != "setprop" for t in plan.mutators):  # setters are blunt: random subsets cover them
         plan.mutators = [t for t in plan.mutators if t.kind != "setprop"]
     plan.observers = list(ops.values())

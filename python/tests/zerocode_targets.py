@@ -157,13 +157,15 @@ class FileWriter:
     with a string from the value pool): the zero-code child must run in a scratch directory."""
 
     def __init__(self) -> None:
-        self.n = 0
+        self._n = 0
+        self._lock = threading.Lock()
 
     def dump(self, name: str) -> int:
         with open(str(name), "w") as f:
             f.write("x")
-        self.n += 1
-        return self.n
+        with self._lock:
+            self._n += 1
+            return self._n
 
 
 class Knobs:

@@ -96,6 +96,31 @@ fn latch_publishes_what_the_setter_wrote_before_set() {
     });
 }
 
+/// A `set` that loses (returns `false`) synchronises with the winner too: it sees what the winner
+/// wrote before its `set` (the `Acquire` failure ordering of `Latch::set`). Added for the mutation
+/// campaign (`ci/mutants`, docs/mutants.md): weakening that ordering to `Relaxed` survived nextest
+/// and every other loom model.
+#[test]
+fn losing_setter_sees_the_winners_writes() {
+    check("latch_loser_sees_winner", || {
+        let latch = Arc::new(Latch::new());
+        let data = Arc::new(loom::cell::UnsafeCell::new(0u32));
+        let other = {
+            let (latch, data) = (Arc::clone(&latch), Arc::clone(&data));
+            thread::spawn(move || {
+                data.with_mut(|p| unsafe { *p = 7 });
+                latch.set()
+            })
+        };
+        if !latch.set() {
+            // SAFETY (checked by loom): the other thread won, its write happens-before its `set`,
+            // whose value our failed compare-exchange read with Acquire.
+            assert_eq!(data.with(|p| unsafe { *p }), 7);
+        }
+        other.join().unwrap();
+    });
+}
+
 #[test]
 fn latch_timed_wait_wakes() {
     check("latch_timed_wait_wakes", || {

@@ -581,7 +581,7 @@ def table(results: Sequence[MutantResult], layer_names: Sequence[str], markdown:
             v = r.layers.get(name, NOT_RUN)
             secs = r.seconds.get(name, 0.0)
             cells.append(f"{v} {secs:.0f}s" if v not in (NOT_RUN,) else v)
-        where = f"{r.file}:{r.line} ({r.function})"
+        where = f"{r.ident.rsplit(':', 1)[0]} ({r.function})"  # file:line:column
         rows.append([r.status(), r.op, where, *cells, f"{r.build_seconds:.0f}s"])
     head = ["result", "operator", "site", *layer_names, "build"]
     if markdown:

@@ -142,12 +142,13 @@ class SelfUpdatingMap:
         self._d: dict[int, int] = {}
 
     def put(self, k: int) -> None:
-        self._d[k] = k
+        self._d[k % 64] = k  # a bounded dict: refresh stays cheap
 
     def refresh(self) -> int:
         total = 0
-        for k in self._d:
-            time.sleep(0)
+        for i, k in enumerate(self._d):
+            if i == 1:
+                time.sleep(0)  # the window: one yield mid-iteration
             total += k
         return total
 
@@ -321,8 +322,9 @@ def pair(rng) -> tuple[int, int]:  # noqa: ANN001
 
 def _refresh_impl(self) -> int:  # noqa: ANN001
     total = 0
-    for k in self._d:
-        time.sleep(0)
+    for i, k in enumerate(self._d):
+        if i == 1:
+            time.sleep(0)
         total += k
     return total
 

@@ -288,7 +288,9 @@ def test_instance_attributes_can_be_assigned_and_deleted() -> None:
     from zerocode_targets import Knobs
 
     keys = {t.key for t in discover(Knobs())}
-    assert {"label", "set:label", "rebuild"} <= keys and "del:label" not in keys  # deletion only when asked
+    assert {"label", "rebuild"} <= keys and "set:label" not in keys and "del:label" not in keys  # only when asked
+    [w] = discover(Knobs(), include=["set:label"])
+    assert w.kind == "setprop"
     [t] = discover(Knobs(), include=["del:label"])
     assert t.kind == "delattr" and t.make(__import__("random").Random(0), None).label() == "del .label"  # type: ignore[arg-type]
 

@@ -420,11 +420,10 @@ def discover(obj: Any, include: Iterable[str] | None = None, exclude: Iterable[s
                 found[name].composite = "a shared generator may skip or repeat items (documented)"
         elif isinstance(value, DATA_TYPES) or type(value).__name__ == "deque":
             found[name] = Template(name, "property", source="attribute")
-            if name in getattr(obj, "__dict__", {}) and isinstance(value, (int, float, str, bytes, type(None))):
-                # a scalar instance attribute: assigned values of its own type (a counter, a flag, a
-                # name); containers and deletion only when asked (`--ops set:x,del:x`): replacing a
-                # queue's deque with an int tests nothing anyone does
-                found["set:" + name] = Template(name, "setprop", [_same_type_gen(value)], source="instance attribute")
+            # A plain instance attribute is read, not assigned, by default: assigning it bypasses
+            # whatever lock the class's methods take (a locked counter's `.n = 5` racing its `add`
+            # is "not linearizable", and no user calls that a bug). Writes the class declares
+            # (property setters, C/PyO3 setters) are discovered; `--ops set:x,del:x` asks for these.
     for dunder, proto in DUNDER.items():
         if proto == "iter" and (iterator or not _type_defines(obj, "__iter__")):
             continue
@@ -503,12 +502,6 @@ def _template_from_params_inner(name: str, params: list[Param], hints: dict[str,
             gens.append(params_gen([Param(p.name, kind if p in untyped else p.kind, p.keyword_only, p.has_default, p.default)
                                     for p in params]))
     return Template(name, "method", gens, source=source)
-
-
-def _same_type_gen(value: Any) -> Gen:
-    kind = "any" if value is None else "bool" if isinstance(value, bool) else kind_of_annotation(type(value).__name__) or "any"
-    g = _kind_gen(kind)
-    return lambda r, v: ((g(r, v),), ())
 
 
 def blocking_variant(t: Template) -> Template | None:

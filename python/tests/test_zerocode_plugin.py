@@ -58,7 +58,7 @@ def test_it(ftlab_harness):
 def test_racy_class_fails_with_the_history(pytester):
     res = run(pytester, '''
 def test_it(ftlab_harness):
-    ftlab_harness.check("zerocode", "user_targets:Racy", paths=(HERE,), seconds=3, mode="lincheck")
+    ftlab_harness.check("zerocode", "user_targets:Racy", paths=(HERE,), seconds=20, mode="lincheck")  # stops at its first finding
 ''', "--junitxml=junit.xml")
     res.assert_outcomes(failed=1)
     out = res.stdout.str()

@@ -595,6 +595,20 @@ class _Pool:
                     self.done.set()
 
 
+def _sequential_call(obj: Any, op: Op, thread: int, index: int, normaliser: Callable[[Any], Any] | None) -> Call:
+    """One call made by the main thread alone (a prefix write, a final read), timed and recorded."""
+    clock = time.perf_counter_ns
+    t0 = clock()
+    try:
+        value = raw_apply(obj, op)
+        if normaliser is not None:
+            value = normaliser(value)
+        ok, token, msg = True, normalise(value, obj), ""
+    except (Exception, GeneratorExit) as e:
+        ok, token, msg = False, exception_token(e), str(e)[:200]
+    return Call(thread, index, op, t0, clock(), ok, token, msg)
+
+
 def _prefix(obj: Any, plan: Plan, thread: int, normaliser: Callable[[Any], Any] | None, rng: random.Random) -> list[Call]:
     """For a type whose writes are documented as unsafe to share (`DOCUMENTED_PROFILES`): 0-3
     writes applied alone before the readers start, recorded as calls (in real time before every
@@ -603,18 +617,8 @@ def _prefix(obj: Any, plan: Plan, thread: int, normaliser: Callable[[Any], Any] 
         return []
     writers = [t for t in plan.templates if t.name in plan.writers and not t.blocking]
     out = []
-    clock = time.perf_counter_ns
     for k in range(rng.randint(0, 3) if writers else 0):
-        op = rng.choice(writers).make(rng, plan.values)
-        t0 = clock()
-        try:
-            value = raw_apply(obj, op)
-            if normaliser is not None:
-                value = normaliser(value)
-            ok, token, msg = True, normalise(value, obj), ""
-        except (Exception, GeneratorExit) as e:
-            ok, token, msg = False, exception_token(e), str(e)[:200]
-        out.append(Call(thread, k, op, t0, clock(), ok, token, msg))
+        out.append(_sequential_call(obj, rng.choice(writers).make(rng, plan.values), thread, k, normaliser))
     return out
 
 
@@ -627,18 +631,8 @@ def _final_reads(obj: Any, plan: Plan, thread: int, normaliser: Callable[[Any], 
     other call, so a lost update shows in the final state (a read-only suffix to the history)."""
     chosen = rng.sample(plan.observers, min(FINAL_READS, len(plan.observers)))
     out = []
-    clock = time.perf_counter_ns
     for k, t in enumerate(chosen):
-        op = t.make(rng, plan.values)
-        t0 = clock()
-        try:
-            value = raw_apply(obj, op)
-            if normaliser is not None:
-                value = normaliser(value)
-            ok, token, msg = True, normalise(value, obj), ""
-        except (Exception, GeneratorExit) as e:
-            ok, token, msg = False, exception_token(e), str(e)[:200]
-        out.append(Call(thread, k, op, t0, clock(), ok, token, msg))
+        out.append(_sequential_call(obj, t.make(rng, plan.values), thread, k, normaliser))
     return out
 
 
